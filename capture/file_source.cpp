@@ -1,0 +1,57 @@
+#include "capture/file_source.hpp"
+
+#include <sndfile.h>
+
+#include <filesystem>
+
+namespace popwatch {
+
+FileSource::FileSource(const std::string& path) : path_(path) {
+    std::error_code ec;
+    auto status = std::filesystem::status(path, ec);
+    if (ec || !std::filesystem::exists(status))
+        throw AudioFileError(path + ": no such file");
+    if (std::filesystem::is_directory(status)) throw AudioFileError(path + ": is a directory");
+    if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0)
+        throw AudioFileError(path + ": empty file (0 bytes)");
+
+    SF_INFO info{};
+    file_ = sf_open(path.c_str(), SFM_READ, &info);
+    if (!file_) {
+        std::string why = sf_strerror(nullptr);
+        throw AudioFileError(path + ": not a readable audio file (" + why + ")");
+    }
+    if (info.channels < 1 || info.samplerate < 1) {
+        sf_close(file_);
+        file_ = nullptr;
+        throw AudioFileError(path + ": invalid header (no channels or sample rate)");
+    }
+    sample_rate_ = info.samplerate;
+    channels_ = info.channels;
+    frames_ = info.frames == SF_COUNT_MAX ? 0 : info.frames;
+    if (info.frames == 0) {
+        sf_close(file_);
+        file_ = nullptr;
+        throw AudioFileError(path + ": no audio in file (zero length)");
+    }
+    // Integer formats are scaled to [-1, 1); float files are passed through unchanged.
+    sf_command(file_, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+}
+
+FileSource::~FileSource() {
+    if (file_) sf_close(file_);
+}
+
+std::size_t FileSource::read(std::span<float> out) {
+    const auto frames = static_cast<sf_count_t>(out.size() / static_cast<std::size_t>(channels_));
+    sf_count_t got = sf_readf_float(file_, out.data(), frames);
+    if (got < 0) got = 0;
+    if (got < frames) {
+        int err = sf_error(file_);
+        if (err != SF_ERR_NO_ERROR)
+            throw AudioFileError(path_ + ": read error (" + sf_strerror(file_) + ")");
+    }
+    return static_cast<std::size_t>(got);
+}
+
+}  // namespace popwatch

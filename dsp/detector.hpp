@@ -1,0 +1,54 @@
+// The streaming pop detector: interleaved blocks of any size in, events out.
+//
+// A two-stage cascade (the structure of Hyfe's cough counter and of the Turchet 2018
+// "hard real-time percussive onset" detector):
+//   1. a time-domain gate on every sample: high-pass, energy per 0.5 ms cell, an adaptive
+//      background with an absolute floor, and a sharpness test -> candidate onsets;
+//   2. around each candidate only: spectra on KissFFT, time-domain onset refinement, features
+//      and context, then the pop / clunk / other decision (classifier.hpp).
+// Everything is allocated in the constructor; process() and finish() never allocate.
+#pragma once
+
+#include "dsp/config.hpp"
+#include "dsp/event.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+
+namespace popwatch {
+
+using EventHandler = std::function<void(const Event&)>;
+
+class Detector {
+public:
+    Detector(const DetectorConfig& config, double sample_rate, int channels);
+    ~Detector();
+    Detector(Detector&&) noexcept;
+    Detector& operator=(Detector&&) noexcept;
+
+    // Feed frames (interleaved, channels() floats per frame). Calls on_event, in time order, for
+    // every event whose decision is complete. Non-finite samples are treated as silence and
+    // counted (bad_samples()).
+    void process(std::span<const float> interleaved, const EventHandler& on_event);
+    // End of stream: decide whatever is pending.
+    void finish(const EventHandler& on_event);
+
+    double sample_rate() const;
+    int channels() const;
+    std::int64_t frames_processed() const;
+    std::int64_t bad_samples() const;     // NaN / Inf samples replaced by 0
+    std::int64_t candidates() const;      // stage-1 candidates (before classification)
+    const DetectorConfig& config() const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Human-readable reasons for an event's class: the features and which rules pushed it where.
+std::string explain(const Event& event, const DetectorConfig& config);
+
+}  // namespace popwatch

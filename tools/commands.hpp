@@ -1,0 +1,21 @@
+// Each subcommand registers itself on the CLI11 app and returns its exit code through `exit_code`.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace popwatch {
+
+// Exit codes, documented in `popwatch --help`.
+enum ExitCode : int {
+    exit_ok = 0,
+    exit_usage = 2,        // bad command line
+    exit_bad_input = 3,    // at least one input could not be (fully) read; the others were processed
+    exit_failure = 4,      // an internal or environment error (disk full, ...)
+    exit_below_floor = 5,  // eval: accuracy below the requested floor
+};
+
+void register_analyze(CLI::App& app, int& exit_code);
+void register_synth(CLI::App& app, int& exit_code);
+void register_eval(CLI::App& app, int& exit_code);
+
+}  // namespace popwatch
