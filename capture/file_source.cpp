@@ -9,8 +9,7 @@ namespace popwatch {
 FileSource::FileSource(const std::string& path) : path_(path) {
     std::error_code ec;
     auto status = std::filesystem::status(path, ec);
-    if (ec || !std::filesystem::exists(status))
-        throw AudioFileError(path + ": no such file");
+    if (ec || !std::filesystem::exists(status)) throw AudioFileError(path + ": no such file");
     if (std::filesystem::is_directory(status)) throw AudioFileError(path + ": is a directory");
     if (std::filesystem::is_regular_file(status) && std::filesystem::file_size(path, ec) == 0)
         throw AudioFileError(path + ": empty file (0 bytes)");
@@ -48,8 +47,7 @@ std::size_t FileSource::read(std::span<float> out) {
     if (got < 0) got = 0;
     if (got < frames) {
         int err = sf_error(file_);
-        if (err != SF_ERR_NO_ERROR)
-            throw AudioFileError(path_ + ": read error (" + sf_strerror(file_) + ")");
+        if (err != SF_ERR_NO_ERROR) throw AudioFileError(path_ + ": read error (" + sf_strerror(file_) + ")");
     }
     return static_cast<std::size_t>(got);
 }

@@ -7,18 +7,18 @@
 #include <stdexcept>
 #include <string>
 
-struct SNDFILE_tag;
+struct sf_private_tag;
 
 namespace popwatch {
 
 // One-line, user-facing reason a file could not be read (the message names the file).
 class AudioFileError : public std::runtime_error {
-public:
+   public:
     using std::runtime_error::runtime_error;
 };
 
 class FileSource {
-public:
+   public:
     explicit FileSource(const std::string& path);  // throws AudioFileError
     ~FileSource();
     FileSource(const FileSource&) = delete;
@@ -34,9 +34,9 @@ public:
     // Throws AudioFileError on a read error (e.g. a truncated compressed stream).
     std::size_t read(std::span<float> out);
 
-private:
+   private:
     std::string path_;
-    SNDFILE_tag* file_ = nullptr;
+    sf_private_tag* file_ = nullptr;
     double sample_rate_ = 0;
     int channels_ = 0;
     std::int64_t frames_ = 0;

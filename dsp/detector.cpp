@@ -1,1 +1,234 @@
-// placeholder: being written
+#include "dsp/detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "dsp/biquad.hpp"
+#include "dsp/classifier.hpp"
+#include "dsp/features.hpp"
+
+namespace popwatch {
+namespace {
+
+constexpr std::size_t chunk_frames = 1024;  // frames per channel pass through the gate
+constexpr float silence_db = -200;
+
+// One input channel: the high-pass, the stage-1 gate and the history stage 2 reads.
+struct Channel {
+    Biquad highpass;
+    ChannelHistory history;
+    double cell_energy = 0;
+    float background_db = silence_db;
+    bool started = false;
+    std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
+};
+
+struct Candidate {
+    std::int64_t trigger_cell;
+    int channel;
+};
+
+}  // namespace
+
+struct Detector::Impl {
+    DetectorConfig config;
+    double fs;
+    int channels;
+    std::int64_t cell;  // samples per cell
+    std::int64_t rise_cells, hold_cells, dead_cells, fuse_cells;
+    float rise_alpha, fall_alpha;  // background tracker coefficients per cell
+    FeatureExtractor extractor;
+    std::vector<Channel> inputs;
+    std::vector<float> scratch;
+    std::vector<Candidate> pending;  // sorted by trigger cell; capacity fixed
+    std::size_t pending_capacity;
+    std::int64_t frames = 0, bad = 0, candidate_count = 0, dropped = 0;
+    double last_pop_s = -1e300;
+    int episode = -1;
+
+    Impl(const DetectorConfig& c, double sample_rate, int channel_count)
+        : config(c),
+          fs(sample_rate),
+          channels(channel_count),
+          cell(std::max<std::int64_t>(4, std::lround(c.cell_ms * 1e-3 * sample_rate))),
+          extractor(c, sample_rate, static_cast<std::size_t>(cell)) {
+        const auto cells_for = [&](double ms) {
+            return std::max<std::int64_t>(1, std::lround(ms * 1e-3 * fs / static_cast<double>(cell)));
+        };
+        rise_cells = cells_for(c.rise_window_ms);
+        hold_cells = cells_for(c.hold_ms);
+        dead_cells = cells_for(c.dead_time_ms);
+        fuse_cells = cells_for(c.fuse_ms);
+        const double cell_s = static_cast<double>(cell) / fs;
+        rise_alpha = static_cast<float>(1 - std::exp(-cell_s / c.background_rise_s));
+        fall_alpha = static_cast<float>(1 - std::exp(-cell_s / c.background_fall_s));
+
+        const auto chunk = static_cast<std::int64_t>(chunk_frames);
+        const std::int64_t sample_span = extractor.frames_before() + extractor.frames_after() + chunk + 4 * cell;
+        const std::int64_t cell_span = (static_cast<std::int64_t>(0.3 * fs) + sample_span) / cell + 16;
+        const auto onset_span =
+            static_cast<std::size_t>((c.context_s + c.lookahead_s) * 1e3 / std::max(0.5f, c.dead_time_ms)) + 16;
+        inputs.reserve(static_cast<std::size_t>(channels));
+        for (int i = 0; i < channels; ++i) {
+            Channel ch{Biquad::highpass(c.highpass_hz, fs),
+                       ChannelHistory{History<float>(static_cast<std::size_t>(sample_span)),
+                                      History<float>(static_cast<std::size_t>(cell_span), silence_db),
+                                      History<float>(static_cast<std::size_t>(cell_span), silence_db),
+                                      History<std::int64_t>(onset_span, std::numeric_limits<std::int64_t>::min() / 2)}};
+            inputs.push_back(std::move(ch));
+        }
+        scratch.resize(chunk_frames);
+        pending_capacity = static_cast<std::size_t>(channels) *
+                           static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
+        pending.reserve(pending_capacity);
+    }
+
+    float held(const History<float>& levels, std::int64_t newest) const {
+        float m = silence_db;
+        for (std::int64_t i = newest - hold_cells + 1; i <= newest; ++i) m = std::max(m, levels.at(i));
+        return m;
+    }
+
+    // Stage 1, once per completed cell: adaptive threshold with an absolute floor, plus a
+    // sharpness test against the loudest cell held over the moments just before and
+    // `rise_window_ms` before.
+    void gate(int index, std::int64_t c, float level_db) {
+        Channel& ch = inputs[static_cast<std::size_t>(index)];
+        if (!ch.started) ch.background_db = level_db, ch.started = true;
+        const History<float>& levels = ch.history.cell_db;
+        const float floor = std::max(ch.background_db, config.floor_dbfs);
+        const float steep = level_db - held(levels, c - 1);
+        const float rise = level_db - held(levels, c - rise_cells);
+        if (level_db - floor >= config.gate_db && std::max(steep, rise) >= config.rise_db &&
+            c - ch.last_candidate_cell >= dead_cells) {
+            ch.last_candidate_cell = c;
+            ch.history.onsets.push(c * cell);
+            add_candidate({c, index});
+        }
+        ch.history.cell_db.push(level_db);
+        ch.history.background_db.push(ch.background_db);
+        const float alpha = level_db > ch.background_db ? rise_alpha : fall_alpha;
+        ch.background_db = std::max(silence_db, ch.background_db + alpha * (level_db - ch.background_db));
+    }
+
+    void add_candidate(Candidate cand) {
+        ++candidate_count;
+        if (pending.size() >= pending_capacity) {  // cannot happen with the sizing above; never allocate
+            ++dropped;
+            return;
+        }
+        auto at = std::upper_bound(pending.begin(), pending.end(), cand.trigger_cell,
+                                   [](std::int64_t t, const Candidate& p) { return t < p.trigger_cell; });
+        pending.insert(at, cand);
+    }
+
+    void run_channel(int index, std::span<const float> interleaved, std::int64_t first_frame, std::size_t n) {
+        Channel& ch = inputs[static_cast<std::size_t>(index)];
+        for (std::size_t i = 0; i < n; ++i) {
+            float x = interleaved[i * static_cast<std::size_t>(channels) + static_cast<std::size_t>(index)];
+            if (!std::isfinite(x)) x = 0, ++bad;
+            scratch[i] = x;
+        }
+        ch.highpass.process({scratch.data(), n});
+        for (std::size_t i = 0; i < n; ++i) {
+            const float y = scratch[i];
+            ch.history.samples.push(y);
+            ch.cell_energy += static_cast<double>(y) * y;
+            const std::int64_t frame = first_frame + static_cast<std::int64_t>(i);
+            if ((frame + 1) % cell == 0) {
+                const double mean = ch.cell_energy / static_cast<double>(cell);
+                gate(index, frame / cell, static_cast<float>(10 * std::log10(mean + 1e-20)));
+                ch.cell_energy = 0;
+            }
+        }
+    }
+
+    // Stage 2 for the oldest pending candidate: fuse it with candidates on other channels
+    // within fuse_ms, measure on the loudest channel, classify, group pops into episodes.
+    void decide_front(const EventHandler& on_event) {
+        const Candidate first = pending.front();
+        std::int64_t best_cell = first.trigger_cell;
+        int best = first.channel;
+        float best_level = -1e9f;
+        Event event;
+        std::size_t group_end = 0;
+        while (group_end < pending.size() && pending[group_end].trigger_cell - first.trigger_cell <= fuse_cells) {
+            const Candidate& cand = pending[group_end++];
+            const float level = extractor.peak_db(inputs[static_cast<std::size_t>(cand.channel)].history,
+                                                  cand.trigger_cell * cell - cell, 4 * cell);
+            if (level > best_level) best_level = level, best = cand.channel, best_cell = cand.trigger_cell;
+        }
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(group_end));
+
+        const Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
+        const Decision d = classify(m.features, config);
+        event.time_s = static_cast<double>(m.onset_frame) / fs;
+        event.duration_s = m.duration_s;
+        event.kind = d.kind;
+        event.confidence = d.confidence;
+        event.pop_probability = d.pop_probability;
+        event.channel = best;
+        event.features = m.features;
+        for (int i = 0; i < std::min<int>(channels, static_cast<int>(event.channel_level_db.size())); ++i)
+            event.channel_level_db[static_cast<std::size_t>(i)] =
+                extractor.peak_db(inputs[static_cast<std::size_t>(i)].history, m.onset_frame, std::lround(0.01 * fs));
+        if (d.kind == Kind::pop) {
+            if (event.time_s - last_pop_s > config.episode_gap_s) ++episode;
+            event.episode = episode;
+            last_pop_s = event.time_s;
+        }
+        on_event(event);
+    }
+
+    void decide_due(const EventHandler& on_event, bool all) {
+        while (!pending.empty()) {
+            const std::int64_t due = (pending.front().trigger_cell + 1) * cell + extractor.frames_after();
+            if (!all && due > frames) break;
+            decide_front(on_event);
+        }
+    }
+};
+
+Detector::Detector(const DetectorConfig& config, double sample_rate, int channels) {
+    if (!(sample_rate >= 8000 && sample_rate <= 384000))
+        throw std::invalid_argument("sample rate must be 8000-384000 Hz");
+    if (channels < 1 || channels > 64) throw std::invalid_argument("channel count must be 1-64");
+    impl_ = std::make_unique<Impl>(config, sample_rate, channels);
+}
+
+Detector::~Detector() = default;
+Detector::Detector(Detector&&) noexcept = default;
+Detector& Detector::operator=(Detector&&) noexcept = default;
+
+void Detector::process(std::span<const float> interleaved, const EventHandler& on_event) {
+    Impl& d = *impl_;
+    const auto stride = static_cast<std::size_t>(d.channels);
+    std::size_t total = interleaved.size() / stride;
+    std::size_t offset = 0;
+    while (offset < total) {
+        const std::size_t n = std::min(chunk_frames, total - offset);
+        const auto block = interleaved.subspan(offset * stride, n * stride);
+        for (int c = 0; c < d.channels; ++c) d.run_channel(c, block, d.frames, n);
+        d.frames += static_cast<std::int64_t>(n);
+        offset += n;
+        d.decide_due(on_event, false);
+    }
+}
+
+void Detector::finish(const EventHandler& on_event) { impl_->decide_due(on_event, true); }
+
+double Detector::sample_rate() const { return impl_->fs; }
+int Detector::channels() const { return impl_->channels; }
+std::int64_t Detector::frames_processed() const { return impl_->frames; }
+std::int64_t Detector::bad_samples() const { return impl_->bad; }
+std::int64_t Detector::candidates() const { return impl_->candidate_count; }
+const DetectorConfig& Detector::config() const { return impl_->config; }
+
+std::string explain(const Event& event, const DetectorConfig& config) {
+    return explain_decision(event.features, classify(event.features, config));
+}
+
+}  // namespace popwatch

@@ -9,21 +9,21 @@
 // Everything is allocated in the constructor; process() and finish() never allocate.
 #pragma once
 
-#include "dsp/config.hpp"
-#include "dsp/event.hpp"
-
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
 #include <string>
 
+#include "dsp/config.hpp"
+#include "dsp/event.hpp"
+
 namespace popwatch {
 
 using EventHandler = std::function<void(const Event&)>;
 
 class Detector {
-public:
+   public:
     Detector(const DetectorConfig& config, double sample_rate, int channels);
     ~Detector();
     Detector(Detector&&) noexcept;
@@ -39,11 +39,11 @@ public:
     double sample_rate() const;
     int channels() const;
     std::int64_t frames_processed() const;
-    std::int64_t bad_samples() const;     // NaN / Inf samples replaced by 0
-    std::int64_t candidates() const;      // stage-1 candidates (before classification)
+    std::int64_t bad_samples() const;  // NaN / Inf samples replaced by 0
+    std::int64_t candidates() const;   // stage-1 candidates (before classification)
     const DetectorConfig& config() const;
 
-private:
+   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

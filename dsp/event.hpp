@@ -13,9 +13,12 @@ enum class Kind { pop, clunk, other };
 
 constexpr std::string_view kind_name(Kind k) {
     switch (k) {
-    case Kind::pop: return "pop";
-    case Kind::clunk: return "clunk";
-    case Kind::other: return "other";
+        case Kind::pop:
+            return "pop";
+        case Kind::clunk:
+            return "clunk";
+        case Kind::other:
+            return "other";
     }
     return "other";
 }
@@ -24,22 +27,22 @@ constexpr std::string_view kind_name(Kind k) {
 // The order here is the order of `values` and of `feature_names`.
 struct Features {
     enum Index : std::size_t {
-        level_dbfs,     // peak level after the high-pass, dB full scale
-        snr_db,         // onset energy over the tracked background, dB
-        rise_ms,        // 10 % -> 90 % rise of the envelope
-        dur20_ms,       // time until the envelope stays 20 dB under its peak
-        centroid_hz,    // spectral centroid of the first frame after onset
-        spread_hz,      // spectral spread (std dev around the centroid)
-        flatness,       // spectral flatness 0 (tonal) .. 1 (noise-like)
-        low_db,         // energy below 500 Hz relative to total, dB
-        high_db,        // energy above 2 kHz relative to total, dB
-        crest_db,       // peak over RMS across the event, dB
-        tail_db,        // energy 15-60 ms after onset relative to the first 5 ms, dB
-        pre_db,         // activity in the 250 ms before onset relative to background, dB
-        voicing,        // periodicity 60-400 Hz in the 80 ms after onset, 0..1
-        rate_hz,        // transients per second on this channel in the 1.5 s before
-        regularity,     // how evenly spaced those transients were, 0 (random) .. 1 (metronomic)
-        after_n,        // transients in the lookahead after this one (key release, double knock)
+        level_dbfs,   // peak level after the high-pass, dB full scale
+        snr_db,       // onset energy over the tracked background, dB
+        rise_ms,      // 10 % -> 90 % rise of the envelope
+        dur20_ms,     // time until the envelope stays 20 dB under its peak
+        centroid_hz,  // spectral centroid of the first frame after onset
+        spread_hz,    // spectral spread (std dev around the centroid)
+        flatness,     // spectral flatness 0 (tonal) .. 1 (noise-like)
+        low_db,       // energy below 500 Hz relative to total, dB
+        high_db,      // energy above 2 kHz relative to total, dB
+        crest_db,     // peak over RMS across the event, dB
+        tail_db,      // energy 15-60 ms after onset relative to the first 5 ms, dB
+        pre_db,       // activity in the 250 ms before onset relative to background, dB
+        voicing,      // periodicity 60-400 Hz in the 80 ms after onset, 0..1
+        rate_hz,      // transients per second on this channel in the 1.5 s before
+        regularity,   // how evenly spaced those transients were, 0 (random) .. 1 (metronomic)
+        after_n,      // transients in the lookahead after this one (key release, double knock)
         count
     };
     std::array<float, count> values{};
@@ -49,19 +52,18 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",  "rise_ms",  "dur20_ms", "centroid_hz", "spread_hz",
-    "flatness",   "low_db",  "high_db",  "crest_db", "tail_db",     "pre_db",
-    "voicing",    "rate_hz", "regularity", "after_n"};
+    "level_dbfs", "snr_db",   "rise_ms", "dur20_ms", "centroid_hz", "spread_hz", "flatness",   "low_db",
+    "high_db",    "crest_db", "tail_db", "pre_db",   "voicing",     "rate_hz",   "regularity", "after_n"};
 
 struct Event {
-    double time_s = 0;          // onset, seconds from the start of the stream
-    double duration_s = 0;      // -20 dB duration
+    double time_s = 0;      // onset, seconds from the start of the stream
+    double duration_s = 0;  // -20 dB duration
     Kind kind = Kind::other;
-    float confidence = 0;       // confidence that `kind` is right, 0..1
-    float pop_probability = 0;  // the classifier's P(pop), before the threshold
-    int channel = 0;            // 0-based channel that heard it best
-    float position_cm = NAN;    // along the spine, when localisation knows it
-    int episode = -1;           // pops: episode index from 0 within the stream; others: -1
+    float confidence = 0;                     // confidence that `kind` is right, 0..1
+    float pop_probability = 0;                // the classifier's P(pop), before the threshold
+    int channel = 0;                          // 0-based channel that heard it best
+    float position_cm = NAN;                  // along the spine, when localisation knows it
+    int episode = -1;                         // pops: episode index from 0 within the stream; others: -1
     std::array<float, 8> channel_level_db{};  // peak level per channel (first 8), for --explain
     Features features;
 };

@@ -1,1 +1,99 @@
-// placeholder: being written
+#include "tools/analysis.hpp"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+
+#include "capture/file_source.hpp"
+#include "dsp/detector.hpp"
+
+namespace popwatch {
+
+SiteMap SiteMap::parse(const std::string& spec) {
+    SiteMap map;
+    std::size_t start = 0;
+    while (start <= spec.size()) {
+        const std::size_t comma = std::min(spec.find(',', start), spec.size());
+        std::string item = spec.substr(start, comma - start);
+        start = comma + 1;
+        const auto trim = [](std::string s) {
+            const auto b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+            return b == std::string::npos ? std::string{} : s.substr(b, e - b + 1);
+        };
+        item = trim(item);
+        if (item.empty()) throw std::invalid_argument("--sites: empty site name in \"" + spec + "\"");
+        Site site;
+        const std::size_t at = item.find('@');
+        site.name = trim(item.substr(0, at));
+        if (site.name.empty()) throw std::invalid_argument("--sites: empty site name in \"" + item + "\"");
+        if (at != std::string::npos) {
+            const std::string pos = trim(item.substr(at + 1));
+            float cm = 0;
+            const auto [end, ec] = std::from_chars(pos.data(), pos.data() + pos.size(), cm);
+            if (ec != std::errc{} || end != pos.data() + pos.size() || !std::isfinite(cm))
+                throw std::invalid_argument("--sites: \"" + pos + "\" is not a position in cm (e.g. upper-back@12)");
+            site.position_cm = cm;
+        }
+        map.sites_.push_back(site);
+        if (comma == spec.size()) break;
+    }
+    return map;
+}
+
+const Site& SiteMap::for_channel(int channel) const {
+    if (channel >= 0 && static_cast<std::size_t>(channel) < sites_.size())
+        return sites_[static_cast<std::size_t>(channel)];
+    return unknown_;
+}
+
+FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
+                          const std::function<void(double)>& progress) {
+    FileAnalysis result;
+    result.path = path;
+    try {
+        FileSource source(path);
+        result.sample_rate = source.sample_rate();
+        result.channels = source.channels();
+        Detector detector(config, source.sample_rate(), source.channels());
+        std::vector<float> block(4096 * static_cast<std::size_t>(source.channels()));
+        const EventHandler keep = [&](const Event& e) { result.events.push_back(e); };
+        auto last_report = std::chrono::steady_clock::now();
+        try {
+            while (const std::size_t frames = source.read(block)) {
+                detector.process({block.data(), frames * static_cast<std::size_t>(source.channels())}, keep);
+                if (progress && source.frames() > 0) {
+                    const auto now = std::chrono::steady_clock::now();
+                    if (now - last_report > std::chrono::milliseconds(100)) {
+                        last_report = now;
+                        progress(static_cast<double>(detector.frames_processed()) /
+                                 static_cast<double>(source.frames()));
+                    }
+                }
+            }
+        } catch (const AudioFileError& e) {
+            result.error = e.what();  // keep what was found before the damage
+        }
+        detector.finish(keep);
+        result.duration_s = static_cast<double>(detector.frames_processed()) / source.sample_rate();
+        result.bad_samples = detector.bad_samples();
+        result.candidates = detector.candidates();
+        if (result.error.empty() && source.frames() > 0 && detector.frames_processed() < source.frames()) {
+            result.error = path + ": truncated: header promises " + std::to_string(source.duration_s()) +
+                           " s, file holds " + std::to_string(result.duration_s) +
+                           " s (events up to there are reported)";
+        }
+        if (result.error.empty() && result.bad_samples > 0) {
+            result.error = path + ": " + std::to_string(result.bad_samples) +
+                           " NaN/Inf samples (treated as silence; events elsewhere are reported)";
+        }
+        if (progress) progress(1.0);
+    } catch (const AudioFileError& e) {
+        result.error = e.what();
+    } catch (const std::exception& e) {
+        result.error = path + ": " + e.what();
+    }
+    return result;
+}
+
+}  // namespace popwatch

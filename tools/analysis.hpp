@@ -1,14 +1,14 @@
 // Shared by the subcommands: run the detector over one file, and map channels to body sites.
 #pragma once
 
-#include "dsp/config.hpp"
-#include "dsp/event.hpp"
-
 #include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
+
+#include "dsp/config.hpp"
+#include "dsp/event.hpp"
 
 namespace popwatch {
 
@@ -19,24 +19,24 @@ struct Site {
 
 // `--sites "upper-back@0,mid-back@12"`: names channel 1, 2, ... with optional positions in cm.
 class SiteMap {
-public:
+   public:
     SiteMap() = default;
     static SiteMap parse(const std::string& spec);  // throws std::invalid_argument with a reason
     const Site& for_channel(int channel) const;     // "unknown" for unnamed channels
     std::size_t size() const { return sites_.size(); }
 
-private:
+   private:
     std::vector<Site> sites_;
     Site unknown_;
 };
 
 struct FileAnalysis {
     std::string path;
-    double duration_s = 0;       // audio actually analysed
+    double duration_s = 0;  // audio actually analysed
     double sample_rate = 0;
     int channels = 0;
-    std::vector<Event> events;   // time order; includes kind `other`
-    std::string error;           // empty when the whole file was read
+    std::vector<Event> events;  // time order; includes kind `other`
+    std::string error;          // empty when the whole file was read
     std::int64_t bad_samples = 0;
     std::int64_t candidates = 0;
 

@@ -1,6 +1,6 @@
-#include "tools/commands.hpp"
-
 #include <cstdio>
+
+#include "tools/commands.hpp"
 
 int main(int argc, char** argv) {
     CLI::App app{

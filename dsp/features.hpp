@@ -1,0 +1,60 @@
+// Stage 2 of the cascade: around one candidate, refine the onset in the time domain and measure
+// the features the classifier decides on (event.hpp lists them). Works on the histories a
+// channel keeps; allocates only at construction.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "dsp/config.hpp"
+#include "dsp/event.hpp"
+#include "dsp/history.hpp"
+#include "dsp/spectrum.hpp"
+
+namespace popwatch {
+
+// What one channel remembers of its recent past.
+struct ChannelHistory {
+    History<float> samples;        // high-passed samples
+    History<float> cell_db;        // mean-square energy per cell, dB full scale
+    History<float> background_db;  // tracked background per cell, dB full scale
+    History<std::int64_t> onsets;  // onset frames of recent candidates
+};
+
+struct Measurement {
+    std::int64_t onset_frame = 0;  // refined onset
+    float duration_s = 0;          // -20 dB duration
+    Features features;
+};
+
+class FeatureExtractor {
+   public:
+    FeatureExtractor(const DetectorConfig& config, double sample_rate, std::size_t cell_samples);
+
+    // Audio each measurement needs before the trigger and after the onset, in frames.
+    std::int64_t frames_before() const { return frames_before_; }
+    std::int64_t frames_after() const { return frames_after_; }
+
+    // Refines the onset of the candidate triggered in cell `trigger_cell` and measures it.
+    // Needs the history to hold frames_before() before and frames_after() after the trigger.
+    Measurement measure(const ChannelHistory& history, std::int64_t trigger_cell);
+
+    // Peak level (dBFS) in [frame, frame + span) of a channel: for per-channel levels.
+    float peak_db(const ChannelHistory& history, std::int64_t frame, std::int64_t span) const;
+
+   private:
+    std::int64_t refine_onset(const ChannelHistory& h, std::int64_t trigger_cell, float background_db);
+    float voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length);
+    void rhythm(const ChannelHistory& h, std::int64_t onset, Features& f) const;
+    std::int64_t next_onset(const ChannelHistory& h, std::int64_t onset, std::int64_t limit) const;
+
+    DetectorConfig config_;
+    double fs_;
+    std::int64_t cell_;
+    std::int64_t frames_before_, frames_after_;
+    std::size_t decimation_;
+    PowerSpectrum spectrum_;
+    std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
+};
+
+}  // namespace popwatch

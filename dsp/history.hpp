@@ -1,0 +1,49 @@
+// Fixed-capacity history of a stream, addressed by absolute index (sample or cell number).
+// Capacity is a power of two so indexing is a mask; memory is allocated once, at construction.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace popwatch {
+
+template <class T>
+class History {
+   public:
+    // `missing` is what at() returns for indices not held (e.g. -200 dB for an energy history).
+    explicit History(std::size_t min_capacity = 1, T missing = T{}) : missing_(missing) {
+        std::size_t cap = 1;
+        while (cap < min_capacity) cap *= 2;
+        buffer_.assign(cap, missing);
+        mask_ = cap - 1;
+    }
+
+    void push(T value) {
+        buffer_[static_cast<std::size_t>(end_) & mask_] = value;
+        ++end_;
+    }
+
+    std::int64_t end() const { return end_; }  // one past the newest index
+    std::int64_t begin() const { return std::max<std::int64_t>(0, end_ - capacity()); }
+    std::int64_t capacity() const { return static_cast<std::int64_t>(buffer_.size()); }
+    bool holds(std::int64_t i) const { return i >= begin() && i < end_; }
+
+    // The value at absolute index i, or `missing` when it is no longer (or not yet) held.
+    T at(std::int64_t i) const { return holds(i) ? buffer_[static_cast<std::size_t>(i) & mask_] : missing_; }
+
+    // Copies [start, start + out.size()) into out; indices not held read as `missing`.
+    void copy(std::int64_t start, std::span<T> out) const {
+        for (std::size_t k = 0; k < out.size(); ++k) out[k] = at(start + static_cast<std::int64_t>(k));
+    }
+
+   private:
+    T missing_;
+    std::vector<T> buffer_;
+    std::size_t mask_ = 0;
+    std::int64_t end_ = 0;
+};
+
+}  // namespace popwatch

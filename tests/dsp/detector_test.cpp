@@ -1,0 +1,154 @@
+#include "dsp/detector.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <vector>
+
+#include "test_signals.hpp"
+
+using namespace popwatch;
+
+namespace {
+
+std::vector<Event> detect(const std::vector<float>& x, double fs, int channels = 1, std::size_t block = 512,
+                          DetectorConfig config = {}) {
+    Detector d(config, fs, channels);
+    std::vector<Event> events;
+    const EventHandler keep = [&](const Event& e) { events.push_back(e); };
+    const std::size_t stride = block * static_cast<std::size_t>(channels);
+    for (std::size_t i = 0; i < x.size(); i += stride) d.process({x.data() + i, std::min(stride, x.size() - i)}, keep);
+    d.finish(keep);
+    return events;
+}
+
+std::vector<Event> of_kind(const std::vector<Event>& events, Kind kind) {
+    std::vector<Event> out;
+    std::copy_if(events.begin(), events.end(), std::back_inserter(out), [&](const Event& e) { return e.kind == kind; });
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("silence and steady noise give no events", "[dsp][detector]") {
+    const double fs = 48000;
+    CHECK(detect(std::vector<float>(static_cast<std::size_t>(3 * fs), 0.0f), fs).empty());
+    CHECK(detect(test::noise(3, fs, 0.01f), fs).empty());
+}
+
+TEST_CASE("an impulse gives one event at its sample", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(2, fs, 0.0005f);
+    x[48000] += 0.8f;
+    const auto events = detect(x, fs);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].time_s == Approx(1.0).margin(0.001));
+    CHECK(events[0].kind != Kind::pop);  // a single-sample digital click is not a cavitation
+}
+
+TEST_CASE("a synthetic pop is found within 2 ms of its onset and counted", "[dsp][detector]") {
+    for (double fs : {8000.0, 16000.0, 44100.0, 48000.0, 96000.0, 192000.0}) {
+        INFO("sample rate " << fs);
+        auto x = test::noise(2, fs, 0.001f);
+        test::add_pop(x, fs, 0.7, 0.3f, std::min(1800.0, fs / 5));
+        const auto pops = of_kind(detect(x, fs), Kind::pop);
+        REQUIRE(pops.size() == 1);
+        CHECK(pops[0].time_s == Approx(0.7).margin(0.002));
+        CHECK(pops[0].episode == 0);
+        CHECK(pops[0].duration_s < 0.012);
+    }
+}
+
+TEST_CASE("gain changes do not change the count", "[dsp][detector]") {
+    const double fs = 48000;
+    for (float gain : {0.05f, 0.3f, 1.0f, 3.0f}) {
+        INFO("gain " << gain);
+        auto x = test::noise(4, fs, 0.001f * gain);
+        for (double t : {0.5, 1.5, 2.9}) test::add_pop(x, fs, t, 0.25f * gain);
+        CHECK(of_kind(detect(x, fs), Kind::pop).size() == 3);
+    }
+}
+
+TEST_CASE("the block size does not change the events", "[dsp][detector]") {
+    const double fs = 44100;
+    auto x = test::noise(3, fs, 0.002f);
+    for (double t : {0.4, 0.43, 1.2, 2.5}) test::add_pop(x, fs, t);
+    const auto reference = detect(x, fs, 1, 4096);
+    for (std::size_t block : {1u, 7u, 64u, 1000u}) {
+        const auto other = detect(x, fs, 1, block);
+        REQUIRE(other.size() == reference.size());
+        for (std::size_t i = 0; i < other.size(); ++i) CHECK(other[i].time_s == reference[i].time_s);
+    }
+}
+
+TEST_CASE("pops of a spinal cluster 5-40 ms apart are resolved separately", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(2, fs, 0.001f);
+    const std::vector<double> onsets{0.500, 0.512, 0.539, 0.579};
+    for (double t : onsets) test::add_pop(x, fs, t, 0.3f, 600);
+    const auto pops = of_kind(detect(x, fs), Kind::pop);
+    REQUIRE(pops.size() == onsets.size());
+    for (std::size_t i = 0; i < onsets.size(); ++i) {
+        CHECK(pops[i].time_s == Approx(onsets[i]).margin(0.002));
+        CHECK(pops[i].episode == 0);  // one act of cracking
+    }
+}
+
+TEST_CASE("pops further apart than the episode gap start a new episode", "[dsp][detector]") {
+    const double fs = 16000;
+    auto x = test::noise(8, fs, 0.001f);
+    for (double t : {0.5, 1.4, 4.5, 7.0}) test::add_pop(x, fs, t);
+    const auto pops = of_kind(detect(x, fs), Kind::pop);
+    REQUIRE(pops.size() == 4);
+    CHECK(pops[0].episode == 0);
+    CHECK(pops[1].episode == 0);
+    CHECK(pops[2].episode == 1);
+    CHECK(pops[3].episode == 2);
+}
+
+TEST_CASE("a clunk is reported as a clunk, never as a pop", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(2, fs, 0.001f);
+    test::add_clunk(x, fs, 0.8);
+    const auto events = detect(x, fs);
+    CHECK(of_kind(events, Kind::pop).empty());
+    REQUIRE(of_kind(events, Kind::clunk).size() == 1);
+    CHECK(of_kind(events, Kind::clunk)[0].time_s == Approx(0.8).margin(0.005));
+}
+
+TEST_CASE("a steady rhythm of clicks (typing) is not counted", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(6, fs, 0.001f);
+    for (double t = 0.3; t < 5.5; t += 0.16) {
+        test::add_ring(x, fs, t, 0.2f, 4500, 0.0006);         // key press
+        test::add_ring(x, fs, t + 0.09, 0.1f, 5000, 0.0005);  // its release
+    }
+    const auto events = detect(x, fs);
+    CHECK(of_kind(events, Kind::pop).size() <= 2);  // at most the first key or two, before the rhythm is known
+    CHECK(events.size() > 30);                      // ...but the transients were heard
+}
+
+TEST_CASE("each channel is analysed and the loudest channel names the event", "[dsp][detector]") {
+    const double fs = 48000;
+    const auto a = test::noise(2, fs, 0.001f, 1), b = test::noise(2, fs, 0.001f, 2);
+    std::vector<float> left = a, right = b;
+    test::add_pop(left, fs, 0.5, 0.05f);
+    test::add_pop(right, fs, 0.5, 0.3f);  // heard best on channel 2
+    test::add_pop(left, fs, 1.2, 0.3f);   // only on channel 1
+    std::vector<float> x(left.size() * 2);
+    for (std::size_t i = 0; i < left.size(); ++i) x[2 * i] = left[i], x[2 * i + 1] = right[i];
+    const auto pops = of_kind(detect(x, fs, 2), Kind::pop);
+    REQUIRE(pops.size() == 2);
+    CHECK(pops[0].channel == 1);
+    CHECK(pops[1].channel == 0);
+}
+
+TEST_CASE("NaN and Inf samples are counted and treated as silence", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(1, fs, 0.001f);
+    x[100] = NAN;
+    x[200] = INFINITY;
+    Detector d({}, fs, 1);
+    d.process(x, [](const Event&) {});
+    d.finish([](const Event&) {});
+    CHECK(d.bad_samples() == 2);
+}
