@@ -1,8 +1,21 @@
 // Second-order IIR section (RBJ "Audio EQ Cookbook" high-/low-pass, Butterworth Q = 1/sqrt 2),
-// transposed direct form II: two state variables, one multiply-add chain per sample.
+// transposed direct form II.
+//
+// process() runs eight samples at a time in the block state-space form (the standard way to
+// vectorise a recursive filter; e.g. Nehab et al. 2011, "GPU-efficient recursive filtering"):
+//   y[0..7] = H x[0..7] + G (z1, z2)      H: the impulse response as a lower-triangular Toeplitz
+//                                          matrix, G: the response to the initial state
+//   (z1, z2)' = F x[0..7] + E (z1, z2)    the state after the block
+// The recursion then costs one dependent step per eight samples instead of one per sample. The
+// state update runs in double: a 40 Hz high-pass has poles within 0.005 of z = 1, and float
+// rounding fed back through them leaks DC.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <numbers>
 #include <span>
 
@@ -14,40 +27,89 @@ class Biquad {
     static Biquad lowpass(double cutoff_hz, double sample_rate) { return make(cutoff_hz, sample_rate, false); }
 
     float operator()(float x) {
-        const float y = b0_ * x + z1_;
+        const double y = b0_ * x + z1_;
         z1_ = b1_ * x - a1_ * y + z2_;
         z2_ = b2_ * x - a2_ * y;
-        return y;
+        return static_cast<float>(y);
     }
+
     void process(std::span<float> samples) {
-        for (float& s : samples) s = (*this)(s);
+        std::size_t i = 0;
+        for (; i + block <= samples.size(); i += block) process_block(samples.data() + i);
+        for (; i < samples.size(); ++i) samples[i] = (*this)(samples[i]);
     }
+
     void reset() { z1_ = z2_ = 0; }
 
    private:
+    static constexpr std::size_t block = 8;
+    using v4 = float __attribute__((vector_size(16)));
+
+    void process_block(float* s) {
+        const auto z1 = static_cast<float>(z1_), z2 = static_cast<float>(z2_);
+        v4 lo = g_lo_[0] * z1 + g_lo_[1] * z2;
+        v4 hi = g_hi_[0] * z1 + g_hi_[1] * z2;
+        double n1 = e_[0][0] * z1_ + e_[0][1] * z2_, n2 = e_[1][0] * z1_ + e_[1][1] * z2_;
+        for (std::size_t j = 0; j < block; ++j) {
+            lo += h_lo_[j] * s[j];
+            hi += h_hi_[j] * s[j];
+            n1 += f_[0][j] * s[j];
+            n2 += f_[1][j] * s[j];
+        }
+        std::memcpy(s, &lo, sizeof lo);
+        std::memcpy(s + 4, &hi, sizeof hi);
+        z1_ = n1, z2_ = n2;
+    }
+
     static Biquad make(double cutoff_hz, double sample_rate, bool high) {
-        const double nyquist_guard = 0.45 * sample_rate;
-        const double f = cutoff_hz < nyquist_guard ? cutoff_hz : nyquist_guard;
+        const double f = std::min(cutoff_hz, 0.45 * sample_rate);
         const double w = 2 * std::numbers::pi * f / sample_rate;
         const double q_factor = 1 / std::numbers::sqrt2;  // Butterworth
         const double alpha = std::sin(w) / (2 * q_factor);
         const double c = std::cos(w);
         const double a0 = 1 + alpha;
         Biquad q;
-        if (high) {
-            q.b0_ = static_cast<float>((1 + c) / 2 / a0);
-            q.b1_ = static_cast<float>(-(1 + c) / a0);
-        } else {
-            q.b0_ = static_cast<float>((1 - c) / 2 / a0);
-            q.b1_ = static_cast<float>((1 - c) / a0);
-        }
+        q.b0_ = (high ? (1 + c) : (1 - c)) / 2 / a0;
+        q.b1_ = (high ? -(1 + c) : (1 - c)) / a0;
         q.b2_ = q.b0_;
-        q.a1_ = static_cast<float>(-2 * c / a0);
-        q.a2_ = static_cast<float>((1 - alpha) / a0);
+        q.a1_ = -2 * c / a0;
+        q.a2_ = (1 - alpha) / a0;
+        q.build_block_matrices();
         return q;
     }
-    float b0_ = 1, b1_ = 0, b2_ = 0, a1_ = 0, a2_ = 0;
-    float z1_ = 0, z2_ = 0;
+
+    // Columns of H, G, F and E by running the recursion (in double) on unit inputs and states.
+    void build_block_matrices() {
+        const auto run = [&](double z1, double z2, std::size_t impulse_at, std::array<double, block>& out) {
+            for (std::size_t n = 0; n < block; ++n) {
+                const double x = n == impulse_at ? 1.0 : 0.0, y = b0_ * x + z1;
+                z1 = b1_ * x - a1_ * y + z2;
+                z2 = b2_ * x - a2_ * y;
+                out[n] = y;
+            }
+            return std::array<double, 2>{z1, z2};
+        };
+        std::array<double, block> col{};
+        for (std::size_t j = 0; j < block; ++j) {
+            const auto state = run(0, 0, j, col);
+            for (std::size_t r = 0; r < 4; ++r)
+                h_lo_[j][r] = static_cast<float>(col[r]), h_hi_[j][r] = static_cast<float>(col[4 + r]);
+            f_[0][j] = state[0], f_[1][j] = state[1];
+        }
+        for (std::size_t k = 0; k < 2; ++k) {
+            const auto state = run(k == 0, k == 1, block, col);  // no impulse: the state alone
+            for (std::size_t r = 0; r < 4; ++r)
+                g_lo_[k][r] = static_cast<float>(col[r]), g_hi_[k][r] = static_cast<float>(col[4 + r]);
+            e_[0][k] = state[0], e_[1][k] = state[1];
+        }
+    }
+
+    double b0_ = 1, b1_ = 0, b2_ = 0, a1_ = 0, a2_ = 0;
+    double z1_ = 0, z2_ = 0;
+    std::array<v4, block> h_lo_{}, h_hi_{};
+    std::array<v4, 2> g_lo_{}, g_hi_{};
+    std::array<std::array<double, block>, 2> f_{};
+    std::array<std::array<double, 2>, 2> e_{};
 };
 
 }  // namespace popwatch

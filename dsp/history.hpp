@@ -26,6 +26,15 @@ class History {
         ++end_;
     }
 
+    // Appends values (at most capacity() of them), in at most two contiguous copies.
+    void push(std::span<const T> values) {
+        const std::size_t at = static_cast<std::size_t>(end_) & mask_;
+        const std::size_t first = std::min(values.size(), buffer_.size() - at);
+        std::copy_n(values.begin(), first, buffer_.begin() + static_cast<std::ptrdiff_t>(at));
+        std::copy(values.begin() + static_cast<std::ptrdiff_t>(first), values.end(), buffer_.begin());
+        end_ += static_cast<std::int64_t>(values.size());
+    }
+
     std::int64_t end() const { return end_; }  // one past the newest index
     std::int64_t begin() const { return std::max<std::int64_t>(0, end_ - capacity()); }
     std::int64_t capacity() const { return static_cast<std::int64_t>(buffer_.size()); }

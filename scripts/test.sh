@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test command: install what is missing (Debian packages), build, run the fast suite.
+# Slow checks (accuracy on the benchmark set, long files) run with: ctest --test-dir build -L slow
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+ctest --test-dir build -L fast --output-on-failure -j"$(nproc)" --timeout 600
