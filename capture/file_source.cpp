@@ -2,6 +2,7 @@
 
 #include <sndfile.h>
 
+#include <cstring>
 #include <filesystem>
 
 namespace popwatch {
@@ -32,6 +33,16 @@ FileSource::FileSource(const std::string& path) : path_(path) {
         sf_close(file_);
         file_ = nullptr;
         throw AudioFileError(path + ": no audio in file (zero length)");
+    }
+    // libsndfile reads a cut-short WAV/AIFF up to where its data ends and notes the mismatch in
+    // its log ("data : 384000 (should be 191978)"); that note is the only sign of truncation.
+    char log[2048] = {};
+    sf_command(file_, SFC_GET_LOG_INFO, log, sizeof log);
+    for (const char* line = log; line && *line; line = std::strchr(line, '\n') ? std::strchr(line, '\n') + 1 : nullptr) {
+        const char* end = std::strchr(line, '\n');
+        const std::string text(line, end ? static_cast<std::size_t>(end - line) : std::strlen(line));
+        if ((text.rfind("data", 0) == 0 || text.rfind("SSND", 0) == 0) && text.find("should be") != std::string::npos)
+            truncated_ = true;
     }
     // Integer formats are scaled to [-1, 1); float files are passed through unchanged.
     sf_command(file_, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);

@@ -29,6 +29,8 @@ class FileSource {
     std::int64_t frames() const { return frames_; }  // as the header says; may be 0 if unknown
     double duration_s() const { return frames_ / sample_rate_; }
     const std::string& path() const { return path_; }
+    // The header promised more data than the file holds (a copy or a recording cut short).
+    bool truncated() const { return truncated_; }
 
     // Reads up to out.size()/channels() frames; returns the number of frames read (0 at the end).
     // Throws AudioFileError on a read error (e.g. a truncated compressed stream).
@@ -40,6 +42,7 @@ class FileSource {
     double sample_rate_ = 0;
     int channels_ = 0;
     std::int64_t frames_ = 0;
+    bool truncated_ = false;
 };
 
 }  // namespace popwatch

@@ -34,9 +34,10 @@ class Biquad {
     }
 
     void process(std::span<float> samples) {
-        std::size_t i = 0;
-        for (; i + block <= samples.size(); i += block) process_block(samples.data() + i);
-        for (; i < samples.size(); ++i) samples[i] = (*this)(samples[i]);
+        float* s = samples.data();
+        const std::size_t n = samples.size(), blocks = n / block;
+        for (std::size_t b = 0; b < blocks; ++b) process_block(s + b * block);
+        for (std::size_t i = blocks * block; i < n; ++i) s[i] = (*this)(s[i]);
     }
 
     void reset() { z1_ = z2_ = 0; }

@@ -209,7 +209,7 @@ struct Detector::Impl {
             event.channel_level_db[static_cast<std::size_t>(i)] =
                 extractor.peak_db(inputs[static_cast<std::size_t>(i)].history, m.onset_frame, std::lround(0.01 * fs));
         if (d.kind == Kind::pop) {
-            if (event.time_s - last_pop_s > config.episode_gap_s) ++episode;
+            if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
             event.episode = episode;
             last_pop_s = event.time_s;
         }

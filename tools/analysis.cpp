@@ -1,5 +1,7 @@
 #include "tools/analysis.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -78,10 +80,11 @@ FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
         result.duration_s = static_cast<double>(detector.frames_processed()) / source.sample_rate();
         result.bad_samples = detector.bad_samples();
         result.candidates = detector.candidates();
-        if (result.error.empty() && source.frames() > 0 && detector.frames_processed() < source.frames()) {
-            result.error = path + ": truncated: header promises " + std::to_string(source.duration_s()) +
-                           " s, file holds " + std::to_string(result.duration_s) +
-                           " s (events up to there are reported)";
+        if (result.error.empty() && (source.truncated() || detector.frames_processed() < source.frames())) {
+            result.error = fmt::format(
+                "{}: truncated: the file ends before the length its header gives (events in the {:.1f} s it holds "
+                "are reported)",
+                path, result.duration_s);
         }
         if (result.error.empty() && result.bad_samples > 0) {
             result.error = path + ": " + std::to_string(result.bad_samples) +

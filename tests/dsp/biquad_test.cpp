@@ -13,8 +13,12 @@ TEST_CASE("the block-vectorised biquad equals the sample-by-sample recursion", "
         auto block = x, scalar = x;
         Biquad a = Biquad::highpass(40, fs), b = Biquad::highpass(40, fs);
         // Uneven chunks, so blocks straddle chunk edges and the scalar tail is used too.
-        for (std::size_t i = 0, n = 13; i < block.size(); i += n, n = n * 7 % 61 + 1)
-            a.process({block.data() + i, std::min(n, block.size() - i)});
+        const std::size_t chunks[] = {13, 1, 8, 61, 7, 16, 3, 200};
+        for (std::size_t i = 0, k = 0; i < block.size(); ++k) {
+            const std::size_t n = std::min(chunks[k % 8], block.size() - i);
+            a.process(std::span<float>(block).subspan(i, n));
+            i += n;
+        }
         for (float& s : scalar) s = b(s);
         for (std::size_t i = 0; i < x.size(); ++i) REQUIRE(block[i] == Approx(scalar[i]).margin(1e-5));
     }

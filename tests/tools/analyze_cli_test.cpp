@@ -82,7 +82,7 @@ TEST_CASE("analyze prints a table and a summary per file", "[cli][analyze]") {
     CHECK(r.err.empty());  // no progress bar when stderr is not a terminal
 }
 
-TEST_CASE("--all adds the transients classified as other", "[cli][analyze]") {
+TEST_CASE("all: --all adds the transients classified as other", "[cli][analyze]") {
     const auto dir = test::scratch_dir("all");
     auto x = recording(48000);
     x[static_cast<std::size_t>(3.0 * 48000)] += 0.9f;  // a digital click
@@ -93,7 +93,7 @@ TEST_CASE("--all adds the transients classified as other", "[cli][analyze]") {
     CHECK(with.out.find(",other,") != std::string::npos);
 }
 
-TEST_CASE("--explain says why", "[cli][analyze]") {
+TEST_CASE("explain: --explain says why", "[cli][analyze]") {
     const auto dir = test::scratch_dir("explain");
     test::write_wav(dir / "a.wav", recording(48000), 48000);
     const auto r = test::popwatch("analyze --format table --explain " + (dir / "a.wav").string(), dir);

@@ -1,0 +1,49 @@
+// Ground truth for scoring: labelled pops and clunks read from the synthesiser's CSV or from an
+// Audacity label track, and the confounders (typing, knocks, ...) the synthesiser mixed in.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dsp/event.hpp"
+
+namespace popwatch {
+
+struct LabelledEvent {
+    double time_s = 0;      // onset, seconds from the start of the recording
+    Kind kind = Kind::pop;  // pop or clunk
+    int episode = -1;       // episode index within the recording; -1 if unknown / not a pop
+    std::string site = "unknown";
+};
+
+// Reads a label file, detecting its format from the first line that is not blank or a comment:
+//  - CSV with a header naming `time_s` and `kind` columns, optionally `episode` and `site`
+//    (other columns are ignored). `kind` is pop or clunk (rows of kind `other` are skipped);
+//    an empty `episode` is -1.
+//  - Audacity label track: `start<TAB>end<TAB>label` per line, a point label having start == end.
+//    The event time is `start`. Label text `pop` / `clunk` (any case) is kept; every other label
+//    ("other", "keyboard", empty, ...) is ignored, so a user can mark anything else in the same
+//    track. Frequency lines (`\<TAB>low<TAB>high`) are skipped. Pop episodes are computed from
+//    the times with the gap rule of `DetectorConfig::episode_gap_s`.
+// Blank lines, CRLF line ends, a UTF-8 byte-order mark and `#` comment lines are tolerated.
+// Returns the events sorted by time. Throws std::runtime_error("PATH:LINE: reason") on garbage
+// and std::runtime_error("PATH: reason") when the file cannot be read.
+std::vector<LabelledEvent> read_labels(const std::string& path);
+
+// The gap rule: sorted event times closer than `gap_s` to the previous one share its episode.
+// Returns one episode index (0, 1, ...) per time.
+std::vector<int> group_episodes(std::span<const double> sorted_times_s, double gap_s);
+
+// A non-pop transient the synthesiser mixed in (`STEM.confounders.csv`: time_s,duration_s,class).
+struct Confounder {
+    double time_s = 0;
+    double duration_s = 0;
+    std::string class_name;  // "keyboard", "knock", "speech", ...
+};
+
+// Reads a confounders CSV (header with time_s, duration_s, class; other columns ignored), sorted
+// by time. Errors as for read_labels.
+std::vector<Confounder> read_confounders(const std::string& path);
+
+}  // namespace popwatch
