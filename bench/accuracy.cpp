@@ -1,0 +1,285 @@
+// The accuracy benchmark driver: generates a fixed labelled set with the synthesiser (a
+// development split to tune on and a test split never tuned on: other seeds, other real clips,
+// shifted parameter ranges), runs the detector, scores it, and prints Markdown tables for
+// BENCHMARKS.md. Optionally runs `aubioonset` (default method) on the same audio as the reference
+// point, and scores the real office recordings in ../shared/datasets/real.
+//
+//   build/bench/popwatch_accuracy                  # the full set: both splits, ~4 h of audio
+//   build/bench/popwatch_accuracy --aubio          # ...plus the aubioonset reference
+//   build/bench/popwatch_accuracy --smoke --min-pop-f1 0.8 --max-false-per-hour 5   # CI floor
+#include "capture/file_source.hpp"
+#include "datasets/labels.hpp"
+#include "datasets/scoring.hpp"
+#include "datasets/synth.hpp"
+#include "dsp/detector.hpp"
+#include "tools/analysis.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <sndfile.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+using namespace popwatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Item {
+    synth::Options options;
+    std::string name;
+};
+
+// The fixed benchmark set. Sample rates cycle through 48, 44.1 and 16 kHz.
+std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& splits) {
+    std::vector<Item> items;
+    const double rates[] = {48000, 44100, 16000};
+    for (synth::Split split : splits) {
+        const std::uint64_t base = smoke ? 3000 : split == synth::Split::dev ? 1000 : 2000;
+        const auto add = [&](synth::Scenario scenario, int files, double minutes) {
+            for (int i = 0; i < files; ++i) {
+                Item item;
+                item.options.scenario = scenario;
+                item.options.split = split;
+                item.options.seed = base + static_cast<std::uint64_t>(scenario) * 100 + static_cast<std::uint64_t>(i);
+                item.options.minutes = minutes;
+                item.options.sample_rate = smoke ? 16000 : rates[i % 3];
+                item.name = fmt::format("{}-{}-{}", synth::split_name(split), synth::scenario_name(scenario), item.options.seed);
+                items.push_back(item);
+            }
+        };
+        if (smoke) {
+            add(synth::Scenario::contact, 1, 1.5);
+            add(synth::Scenario::ambient, 1, 1.5);
+            add(synth::Scenario::negatives, 2, 1.5);
+        } else {
+            add(synth::Scenario::contact, 4, 5);
+            add(synth::Scenario::ambient, 4, 5);
+            add(synth::Scenario::negatives, 12, 5);
+        }
+    }
+    return items;
+}
+
+std::vector<LabelledEvent> truth_of(const synth::Scene& scene) {
+    std::vector<LabelledEvent> out;
+    for (const auto& l : scene.labels) out.push_back({l.time_s, l.kind, l.episode, l.site});
+    return out;
+}
+
+std::vector<Confounder> confounders_of(const synth::Scene& scene) {
+    std::vector<Confounder> out;
+    for (const auto& c : scene.confounders) out.push_back({c.time_s, c.duration_s, c.cls});
+    return out;
+}
+
+std::vector<Event> detect(const synth::Scene& scene) {
+    Detector detector({}, scene.sample_rate, scene.channels);
+    std::vector<Event> events;
+    const EventHandler keep = [&](const Event& e) { events.push_back(e); };
+    detector.process(scene.audio, keep);
+    detector.finish(keep);
+    return events;
+}
+
+// aubioonset (default method, default parameters) on a temporary WAV; every onset is a "pop".
+std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, const std::string& name) {
+    const fs::path wav = dir / (name + ".wav"), out = dir / (name + ".aubio.txt");
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(scene.sample_rate);
+    info.channels = scene.channels;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+    SNDFILE* f = sf_open(wav.c_str(), SFM_WRITE, &info);
+    if (!f) throw std::runtime_error("cannot write " + wav.string());
+    sf_writef_float(f, scene.audio.data(), static_cast<sf_count_t>(scene.audio.size() / static_cast<std::size_t>(scene.channels)));
+    sf_close(f);
+    const std::string cmd = "aubioonset -i '" + wav.string() + "' > '" + out.string() + "' 2>/dev/null";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("aubioonset failed (is aubio-tools installed?)");
+    std::vector<Event> events;
+    if (FILE* in = std::fopen(out.c_str(), "r")) {
+        double t = 0;
+        while (std::fscanf(in, "%lf", &t) == 1) {
+            Event e;
+            e.time_s = t;
+            e.kind = Kind::pop;
+            events.push_back(e);
+        }
+        std::fclose(in);
+    }
+    // aubio has no episodes: group its onsets with the same gap rule.
+    double last = -1e300;
+    int episode = -1;
+    for (Event& e : events) {
+        if (e.time_s - last >= DetectorConfig{}.episode_gap_s) ++episode;
+        e.episode = episode;
+        last = e.time_s;
+    }
+    fs::remove(wav);
+    fs::remove(out);
+    return events;
+}
+
+std::string num(double v, const char* spec = "{:.3f}") { return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a"; }
+
+void scenario_table(const std::map<std::string, std::vector<Score>>& groups, const std::string& title) {
+    fmt::print("\n{}\n\n", title);
+    fmt::print("| split / scenario | audio (h) | pops (lab/det) | pop P | pop R | pop F1 | episode P | episode R | episode F1 | clunk recall | clunks as pops | false pops / h (negatives) | timing median / p95 (ms) |\n");
+    fmt::print("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for (const auto& [name, scores] : groups) {
+        const Score s = pool(scores);
+        fmt::print("| {} | {:.2f} | {}/{} | {} | {} | {} | {} | {} | {} | {} ({}/{}) | {} | {} | {} / {} |\n", name,
+                   s.duration_s / 3600, s.pops.reference(), s.pops.detected(), num(s.pops.precision()),
+                   num(s.pops.recall()), num(s.pops.f1()), num(s.episodes.precision()), num(s.episodes.recall()),
+                   num(s.episodes.f1()), num(s.clunks.recall()), s.clunks.tp, s.clunks.reference(), s.clunks_as_pops,
+                   s.negative_duration_s > 0 ? num(s.false_pops_per_negative_hour(), "{:.2f}") : "—",
+                   num(s.median_abs_error_s() * 1e3, "{:.2f}"), num(s.p95_abs_error_s() * 1e3, "{:.2f}"));
+    }
+}
+
+void confounder_table(const std::map<std::string, std::vector<Score>>& groups, const std::string& title) {
+    std::map<std::string, std::map<std::string, std::int64_t>> by_class;  // class -> split -> count
+    std::map<std::string, double> hours;
+    for (const auto& [name, scores] : groups) {
+        const std::string split = name.substr(0, name.find(' '));
+        for (const Score& s : scores) {
+            hours[split] += s.duration_s / 3600;
+            for (const auto& [cls, n] : s.false_pops_by_class) by_class[cls][split] += n;
+        }
+    }
+    fmt::print("\n{}\n\n| cause | dev | test |\n|---|---|---|\n", title);
+    for (const auto& [cls, splits] : by_class)
+        fmt::print("| {} | {} | {} |\n", cls, splits.count("dev") ? splits.at("dev") : 0, splits.count("test") ? splits.at("test") : 0);
+    fmt::print("| (audio, hours) | {:.2f} | {:.2f} |\n", hours["dev"], hours["test"]);
+}
+
+// The real recordings in ../shared/datasets/real: every DCASE office sound is a negative; the
+// foley knuckle clip holds 8 real pops.
+void real_recordings(const std::string& real_dir) {
+    const fs::path office = fs::path(real_dir) / "office_events";
+    if (!fs::is_directory(office)) {
+        fmt::print("\nReal office recordings: {} not found, skipped.\n", office.string());
+        return;
+    }
+    std::map<std::string, std::pair<int, int>> per_class;  // class -> files, false pops
+    double seconds = 0;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(office))
+        if (entry.path().extension() == ".wav") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const auto& p : files) {
+        const FileAnalysis a = analyze_file(p.string(), {});
+        std::string cls = p.stem().string();
+        while (!cls.empty() && std::isdigit(static_cast<unsigned char>(cls.back()))) cls.pop_back();
+        auto& [n, pops] = per_class[cls];
+        ++n;
+        seconds += a.duration_s;
+        for (const Event& e : a.events) pops += e.kind == Kind::pop;
+    }
+    int total = 0;
+    fmt::print("\nReal office recordings (DCASE 2016 task 2, {} files, {:.1f} min, all negatives): false pops per class\n\n",
+               files.size(), seconds / 60);
+    fmt::print("| class | files | false pops |\n|---|---|---|\n");
+    for (const auto& [cls, v] : per_class) fmt::print("| {} | {} | {} |\n", cls, v.first, v.second), total += v.second;
+    fmt::print("| **all** | {} | **{}** |\n", files.size(), total);
+
+    const fs::path knuckles = fs::path(real_dir) / "game_foley" / "sound_misc_knuckles.ogg";
+    if (fs::exists(knuckles)) {
+        const std::vector<double> truth{0.015, 0.068, 0.0735, 0.087, 0.1035, 0.1365, 0.190, 0.200};
+        const FileAnalysis a = analyze_file(knuckles.string(), {});
+        std::vector<LabelledEvent> labels;
+        for (double t : truth) labels.push_back({t, Kind::pop, 0, "knuckles"});
+        ScoreOptions o;
+        const Score s = score_file(a.events, labels, a.duration_s, o);
+        fmt::print("\nReal knuckle crack (foley, 8 pops labelled by eye ±2 ms, tolerance 10 ms): detected {}, "
+                   "matched {}, recall {}\n", s.pops.detected(), s.pops.tp, num(s.pops.recall()));
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"popwatch accuracy benchmark: synthesised dev/test splits, scored per scenario and cause"};
+    bool smoke = false, aubio = false, real = true;
+    std::string split_name = "both";
+    unsigned jobs = std::thread::hardware_concurrency();
+    double min_pop_f1 = -1, max_false_per_hour = -1, min_episode_recall = -1;
+    app.add_flag("--smoke", smoke, "The small fixed set for CI (about 6 minutes of 16 kHz audio)");
+    app.add_flag("--aubio", aubio, "Also score aubioonset (default method) on the same audio");
+    app.add_option("--split", split_name, "dev | test | both")->check(CLI::IsMember({"dev", "test", "both"}));
+    app.add_flag("!--no-real", real, "Skip the real recordings in ../shared/datasets/real");
+    app.add_option("--jobs,-j", jobs, "Files in parallel");
+    app.add_option("--min-pop-f1", min_pop_f1, "Exit 5 if pooled pop F1 (pop files) is below this");
+    app.add_option("--min-episode-recall", min_episode_recall, "Exit 5 if pooled episode recall is below this");
+    app.add_option("--max-false-per-hour", max_false_per_hour, "Exit 5 if false pops per hour of negatives exceed this");
+    CLI11_PARSE(app, argc, argv);
+
+    std::vector<synth::Split> splits;
+    if (split_name != "test") splits.push_back(synth::Split::dev);
+    if (split_name != "dev") splits.push_back(synth::Split::test);
+    const std::vector<Item> items = benchmark_set(smoke, splits);
+    const fs::path tmp = fs::temp_directory_path() / ("popwatch-accuracy-" + std::to_string(::getpid()));
+    if (aubio) fs::create_directories(tmp);
+
+    std::vector<Score> ours(items.size()), reference(items.size());
+    std::atomic<std::size_t> next{0}, done{0};
+    std::mutex print;
+    std::vector<std::thread> pool_threads;
+    for (unsigned w = 0; w < std::max(1u, jobs); ++w)
+        pool_threads.emplace_back([&] {
+            for (std::size_t i = next++; i < items.size(); i = next++) {
+                const synth::Scene scene = synth::render(items[i].options);
+                const double duration = static_cast<double>(scene.audio.size()) / scene.channels / scene.sample_rate;
+                const auto truth = truth_of(scene);
+                const auto confounders = confounders_of(scene);
+                ours[i] = score_file(detect(scene), truth, duration, {}, &confounders);
+                if (aubio) reference[i] = score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);
+                std::lock_guard lock(print);
+                std::fprintf(stderr, "\r  %zu/%zu files scored ", ++done, items.size());
+            }
+        });
+    for (auto& t : pool_threads) t.join();
+    std::fprintf(stderr, "\n");
+    if (aubio) fs::remove_all(tmp);
+
+    const auto group = [&](const std::vector<Score>& scores) {
+        std::map<std::string, std::vector<Score>> g;
+        for (std::size_t i = 0; i < items.size(); ++i)
+            g[fmt::format("{} {}", synth::split_name(items[i].options.split), synth::scenario_name(items[i].options.scenario))]
+                .push_back(scores[i]);
+        return g;
+    };
+    const auto groups = group(ours);
+    fmt::print("Matching: {}\n", matching_rule({}));
+    scenario_table(groups, "popwatch, per split and scenario:");
+    confounder_table(groups, "False pops by cause (all scenarios):");
+    if (aubio) {
+        scenario_table(group(reference), "aubioonset (default method, every onset counted as a pop), same audio:");
+    }
+    if (real && !smoke) real_recordings(synth::default_real_dir());
+
+    // Floors for CI: pooled over the scenarios that have pops / the negatives.
+    std::vector<Score> with_pops, negatives;
+    for (const auto& s : ours) (s.negative_files ? negatives : with_pops).push_back(s);
+    const Score p = pool(with_pops), n = pool(negatives);
+    int code = 0;
+    if (min_pop_f1 >= 0 && !(p.pops.f1() >= min_pop_f1)) {
+        std::fprintf(stderr, "pop F1 %.3f is below the floor %.3f\n", p.pops.f1(), min_pop_f1);
+        code = 5;
+    }
+    if (min_episode_recall >= 0 && !(p.episodes.recall() >= min_episode_recall)) {
+        std::fprintf(stderr, "episode recall %.3f is below the floor %.3f\n", p.episodes.recall(), min_episode_recall);
+        code = 5;
+    }
+    if (max_false_per_hour >= 0 && !(n.false_pops_per_negative_hour() <= max_false_per_hour)) {
+        std::fprintf(stderr, "%.2f false pops per hour of negatives exceed the ceiling %.2f\n",
+                     n.false_pops_per_negative_hour(), max_false_per_hour);
+        code = 5;
+    }
+    return code;
+}
