@@ -7,17 +7,10 @@
 //   build/bench/popwatch_accuracy                  # the full set: both splits, ~4 h of audio
 //   build/bench/popwatch_accuracy --aubio          # ...plus the aubioonset reference
 //   build/bench/popwatch_accuracy --smoke --min-pop-f1 0.8 --max-false-per-hour 5   # CI floor
-#include "capture/file_source.hpp"
-#include "datasets/labels.hpp"
-#include "datasets/scoring.hpp"
-#include "datasets/synth.hpp"
-#include "dsp/detector.hpp"
-#include "tools/analysis.hpp"
-
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <sndfile.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -25,6 +18,13 @@
 #include <map>
 #include <mutex>
 #include <thread>
+
+#include "capture/file_source.hpp"
+#include "datasets/labels.hpp"
+#include "datasets/scoring.hpp"
+#include "datasets/synth.hpp"
+#include "dsp/detector.hpp"
+#include "tools/analysis.hpp"
 
 using namespace popwatch;
 namespace fs = std::filesystem;
@@ -50,7 +50,8 @@ std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& spl
                 item.options.seed = base + static_cast<std::uint64_t>(scenario) * 100 + static_cast<std::uint64_t>(i);
                 item.options.minutes = minutes;
                 item.options.sample_rate = smoke ? 16000 : rates[i % 3];
-                item.name = fmt::format("{}-{}-{}", synth::split_name(split), synth::scenario_name(scenario), item.options.seed);
+                item.name = fmt::format("{}-{}-{}", synth::split_name(split), synth::scenario_name(scenario),
+                                        item.options.seed);
                 items.push_back(item);
             }
         };
@@ -97,7 +98,8 @@ std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, 
     info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
     SNDFILE* f = sf_open(wav.c_str(), SFM_WRITE, &info);
     if (!f) throw std::runtime_error("cannot write " + wav.string());
-    sf_writef_float(f, scene.audio.data(), static_cast<sf_count_t>(scene.audio.size() / static_cast<std::size_t>(scene.channels)));
+    sf_writef_float(f, scene.audio.data(),
+                    static_cast<sf_count_t>(scene.audio.size() / static_cast<std::size_t>(scene.channels)));
     sf_close(f);
     const std::string cmd = "aubioonset -i '" + wav.string() + "' > '" + out.string() + "' 2>/dev/null";
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("aubioonset failed (is aubio-tools installed?)");
@@ -125,11 +127,15 @@ std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, 
     return events;
 }
 
-std::string num(double v, const char* spec = "{:.3f}") { return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a"; }
+std::string num(double v, const char* spec = "{:.3f}") {
+    return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a";
+}
 
 void scenario_table(const std::map<std::string, std::vector<Score>>& groups, const std::string& title) {
     fmt::print("\n{}\n\n", title);
-    fmt::print("| split / scenario | audio (h) | pops (lab/det) | pop P | pop R | pop F1 | episode P | episode R | episode F1 | clunk recall | clunks as pops | false pops / h (negatives) | timing median / p95 (ms) |\n");
+    fmt::print(
+        "| split / scenario | audio (h) | pops (lab/det) | pop P | pop R | pop F1 | episode P | episode R | episode F1 "
+        "| clunk recall | clunks as pops | false pops / h (negatives) | timing median / p95 (ms) |\n");
     fmt::print("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& [name, scores] : groups) {
         const Score s = pool(scores);
@@ -154,7 +160,8 @@ void confounder_table(const std::map<std::string, std::vector<Score>>& groups, c
     }
     fmt::print("\n{}\n\n| cause | dev | test |\n|---|---|---|\n", title);
     for (const auto& [cls, splits] : by_class)
-        fmt::print("| {} | {} | {} |\n", cls, splits.count("dev") ? splits.at("dev") : 0, splits.count("test") ? splits.at("test") : 0);
+        fmt::print("| {} | {} | {} |\n", cls, splits.count("dev") ? splits.at("dev") : 0,
+                   splits.count("test") ? splits.at("test") : 0);
     fmt::print("| (audio, hours) | {:.2f} | {:.2f} |\n", hours["dev"], hours["test"]);
 }
 
@@ -182,8 +189,9 @@ void real_recordings(const std::string& real_dir) {
         for (const Event& e : a.events) pops += e.kind == Kind::pop;
     }
     int total = 0;
-    fmt::print("\nReal office recordings (DCASE 2016 task 2, {} files, {:.1f} min, all negatives): false pops per class\n\n",
-               files.size(), seconds / 60);
+    fmt::print(
+        "\nReal office recordings (DCASE 2016 task 2, {} files, {:.1f} min, all negatives): false pops per class\n\n",
+        files.size(), seconds / 60);
     fmt::print("| class | files | false pops |\n|---|---|---|\n");
     for (const auto& [cls, v] : per_class) fmt::print("| {} | {} | {} |\n", cls, v.first, v.second), total += v.second;
     fmt::print("| **all** | {} | **{}** |\n", files.size(), total);
@@ -196,8 +204,10 @@ void real_recordings(const std::string& real_dir) {
         for (double t : truth) labels.push_back({t, Kind::pop, 0, "knuckles"});
         ScoreOptions o;
         const Score s = score_file(a.events, labels, a.duration_s, o);
-        fmt::print("\nReal knuckle crack (foley, 8 pops labelled by eye ±2 ms, tolerance 10 ms): detected {}, "
-                   "matched {}, recall {}\n", s.pops.detected(), s.pops.tp, num(s.pops.recall()));
+        fmt::print(
+            "\nReal knuckle crack (foley, 8 pops labelled by eye ±2 ms, tolerance 10 ms): detected {}, "
+            "matched {}, recall {}\n",
+            s.pops.detected(), s.pops.tp, num(s.pops.recall()));
     }
 }
 
@@ -216,7 +226,8 @@ int main(int argc, char** argv) {
     app.add_option("--jobs,-j", jobs, "Files in parallel");
     app.add_option("--min-pop-f1", min_pop_f1, "Exit 5 if pooled pop F1 (pop files) is below this");
     app.add_option("--min-episode-recall", min_episode_recall, "Exit 5 if pooled episode recall is below this");
-    app.add_option("--max-false-per-hour", max_false_per_hour, "Exit 5 if false pops per hour of negatives exceed this");
+    app.add_option("--max-false-per-hour", max_false_per_hour,
+                   "Exit 5 if false pops per hour of negatives exceed this");
     CLI11_PARSE(app, argc, argv);
 
     std::vector<synth::Split> splits;
@@ -238,7 +249,9 @@ int main(int argc, char** argv) {
                 const auto truth = truth_of(scene);
                 const auto confounders = confounders_of(scene);
                 ours[i] = score_file(detect(scene), truth, duration, {}, &confounders);
-                if (aubio) reference[i] = score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);
+                if (aubio)
+                    reference[i] =
+                        score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);
                 std::lock_guard lock(print);
                 std::fprintf(stderr, "\r  %zu/%zu files scored ", ++done, items.size());
             }
@@ -250,7 +263,8 @@ int main(int argc, char** argv) {
     const auto group = [&](const std::vector<Score>& scores) {
         std::map<std::string, std::vector<Score>> g;
         for (std::size_t i = 0; i < items.size(); ++i)
-            g[fmt::format("{} {}", synth::split_name(items[i].options.split), synth::scenario_name(items[i].options.scenario))]
+            g[fmt::format("{} {}", synth::split_name(items[i].options.split),
+                          synth::scenario_name(items[i].options.scenario))]
                 .push_back(scores[i]);
         return g;
     };

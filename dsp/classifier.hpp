@@ -1,35 +1,32 @@
 // The decision: pop, clunk or other, with a confidence, from the features of one transient.
-// Transparent by construction: each rule adds log-odds for "pop", and explain() lists them.
-// Rule limits come from the measured facts in cavitation-acoustics.md (see config.hpp).
+//   1. Clunk: a reviewed rule on the measured facts (dull 50-200 Hz thud, 25-250 ms, slow onset;
+//      cavitation-acoustics.md section 2.2), checked first so a clunk is never counted as a pop.
+//   2. Pop or other: gradient-boosted trees (dsp/models/pop_classifier.json, trained by
+//      bench/train_classifier on the development split only) give P(pop); a pop when P reaches
+//      DetectorConfig::pop_threshold.
+// explain_decision() lists the features and what each contributed to the log-odds.
 #pragma once
 
 #include <array>
 #include <string>
-#include <string_view>
 
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
 
 namespace popwatch {
 
-struct Rule {
-    std::string_view name;  // what the rule checks, in words
-    Features::Index feature;
-    float limit;
-    float log_odds;  // what it added to the pop score (negative: against a pop)
-};
-
 struct Decision {
     Kind kind = Kind::other;
-    float confidence = 0;  // that `kind` is right
-    float pop_probability = 0;
-    std::array<Rule, 12> rules{};
-    std::size_t rule_count = 0;
+    float confidence = 0;                                // that `kind` is right
+    float pop_probability = 0;                           // the model's P(pop) (0 for clunks)
+    bool clunk_rule = false;                             // decided by the clunk rule
+    float bias = 0;                                      // the model's expected log-odds
+    std::array<float, Features::count> contributions{};  // per feature, log-odds
 };
 
 Decision classify(const Features& features, const DetectorConfig& config);
 
-// Multi-line explanation: every feature, then each rule that moved the decision.
-std::string explain_decision(const Features& features, const Decision& decision);
+// Multi-line explanation: the decision, every feature, then the features that moved it most.
+std::string explain_decision(const Features& features, const Decision& decision, const DetectorConfig& config);
 
 }  // namespace popwatch

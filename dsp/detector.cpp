@@ -25,6 +25,8 @@ struct Channel {
     float background_db = silence_db;
     bool started = false;
     std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
+    float peak_since_candidate = silence_db;  // hysteresis: re-armed once the level falls from it
+    bool armed = true;
 };
 
 // 10 log10(x) for the gate, to within 0.01 dB and without a libm call per cell: the exponent
@@ -127,9 +129,15 @@ struct Detector::Impl {
         const float floor = std::max(ch.background_db, config.floor_dbfs);
         const float steep = level_db - held(levels, c - 1);
         const float rise = level_db - held(levels, c - rise_cells);
-        if (level_db - floor >= config.gate_db && std::max(steep, rise) >= config.rise_db &&
+        if (!ch.armed) {
+            ch.peak_since_candidate = std::max(ch.peak_since_candidate, level_db);
+            ch.armed = level_db <= ch.peak_since_candidate - config.rearm_db;
+        }
+        if (ch.armed && level_db - floor >= config.gate_db && std::max(steep, rise) >= config.rise_db &&
             c - ch.last_candidate_cell >= dead_cells) {
             ch.last_candidate_cell = c;
+            ch.armed = false;
+            ch.peak_since_candidate = level_db;
             ch.history.onsets.push(c * cell);
             add_candidate({c, index});
         }
@@ -261,7 +269,7 @@ std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
 
 std::string explain(const Event& event, const DetectorConfig& config) {
-    return explain_decision(event.features, classify(event.features, config));
+    return explain_decision(event.features, classify(event.features, config), config);
 }
 
 }  // namespace popwatch

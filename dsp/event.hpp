@@ -42,7 +42,15 @@ struct Features {
         voicing,      // periodicity 60-400 Hz in the 80 ms after onset, 0..1
         rate_hz,      // transients per second on this channel in the 1.5 s before
         regularity,   // how evenly spaced those transients were, 0 (random) .. 1 (metronomic)
-        after_n,      // transients in the lookahead after this one (key release, double knock)
+        after_n,      // transients after a pause within the lookahead (key release, second knock)
+        after_db,     // level of the loudest of those relative to this one, dB (-60 if none)
+        prev_gap_ms,  // time since the previous transient on this channel (capped at the context)
+        next_gap_ms,  // time to the next transient (capped at the lookahead)
+        mid_db,       // energy 500 Hz - 2 kHz relative to total, dB
+        top_db,       // energy above 6 kHz relative to total, dB
+        flux_db,      // spectral novelty: mean rise of log power per bin over the frame before, dB
+        local_db,     // peak level over the mean level 20-100 ms before, dB
+        chain_n,      // transients chained to this one by gaps under cluster_gap_ms (spinal cluster 2-9, creak 10+)
         count
     };
     std::array<float, count> values{};
@@ -52,8 +60,9 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",   "rise_ms", "dur20_ms", "centroid_hz", "spread_hz", "flatness",   "low_db",
-    "high_db",    "crest_db", "tail_db", "pre_db",   "voicing",     "rate_hz",   "regularity", "after_n"};
+    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms", "centroid_hz", "spread_hz", "flatness",   "low_db",
+    "high_db",    "crest_db",    "tail_db",     "pre_db",   "voicing",     "rate_hz",   "regularity", "after_n",
+    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",   "top_db",      "flux_db",   "local_db",   "chain_n"};
 
 struct Event {
     double time_s = 0;      // onset, seconds from the start of the stream

@@ -23,7 +23,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
     : config_(config),
       fs_(sample_rate),
       cell_(static_cast<std::int64_t>(cell_samples)),
-      decimation_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(sample_rate / 8000)))),
+      decimation_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(sample_rate / 4000)))),
       spectrum_(frame_size_for(config.frame_ms, sample_rate), sample_rate) {
     const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
     // Before the trigger: the background frame plus the onset search; after: the lookahead.
@@ -71,7 +71,7 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     return onset;
 }
 
-// Normalised autocorrelation peak over pitch lags 60-400 Hz on a block-averaged (~8 kHz) copy:
+// Normalised autocorrelation peak over pitch lags 60-400 Hz on a block-averaged (~4 kHz) copy:
 // voiced speech scores 0.6-0.9, noise bursts and clicks stay low.
 float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length) {
     const std::size_t d = decimation_;
@@ -101,18 +101,23 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
 // and whether more follow after a pause (key releases come 50-200 ms after the press, knocks
 // 100-250 ms apart). Transients chained to this one by gaps under `cluster_gap` are its own
 // cluster (spinal pops 5-40 ms apart) and count neither before nor after.
-void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, Features& f) const {
+void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak,
+                              Features& f) const {
     const auto window = static_cast<std::int64_t>(config_.context_s * fs_);
     const auto skip = static_cast<std::int64_t>(0.2 * fs_);
     const auto cluster_gap = static_cast<std::int64_t>(config_.cluster_gap_ms * 1e-3 * fs_);
     const auto after_to = static_cast<std::int64_t>(config_.lookahead_s * fs_);
     const auto tolerance = 2 * cell_;  // the recorded onsets are trigger cells, not refined onsets
-    int before = 0, after = 0;
-    std::int64_t previous = -1, chain_end = onset;
+    const auto peak_span = static_cast<std::int64_t>(0.003 * fs_);
+    int before = 0, after = 0, chained = 1;
+    std::int64_t previous = -1, chain_end = onset, last_before = onset - window, first_after = onset + after_to;
+    float after_peak = 0;
     double sum = 0, sum2 = 0;
     int gaps = 0;
     for (std::int64_t i = h.onsets.begin(); i < h.onsets.end(); ++i) {
         const std::int64_t t = h.onsets.at(i);
+        if (t < onset - tolerance && t >= onset - window) last_before = std::max(last_before, t);
+        if (t > self + tolerance) first_after = std::min(first_after, t);
         if (t >= onset - window && t < onset - skip) {
             ++before;
             if (previous >= 0) {
@@ -120,11 +125,15 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, Featu
                 sum += gap, sum2 += gap * gap, ++gaps;
             }
             previous = t;
-        } else if (t > onset + tolerance && t <= onset + after_to) {
-            if (t - chain_end <= cluster_gap)
+        } else if (t > self + tolerance && t <= onset + after_to) {
+            if (t - chain_end <= cluster_gap) {
                 chain_end = t;  // onsets are in time order
-            else
+                ++chained;
+            } else {
                 ++after;
+                for (std::int64_t k = t - cell_; k < t + peak_span; ++k)
+                    after_peak = std::max(after_peak, std::abs(h.samples.at(k)));
+            }
         }
     }
     f[Features::rate_hz] = static_cast<float>(before / std::max(config_.context_s - 0.2, 0.1));
@@ -135,14 +144,28 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, Featu
     }
     f[Features::regularity] = regularity;
     f[Features::after_n] = static_cast<float>(after);
+    f[Features::after_db] =
+        after > 0 && peak > 0 ? std::max(-60.0f, 20 * std::log10(after_peak / peak + 1e-6f)) : -60.0f;
+    // Transients chained before this one by short gaps, counted back from the onset.
+    std::int64_t chain_start = onset;
+    for (std::int64_t i = h.onsets.end() - 1; i >= h.onsets.begin(); --i) {
+        const std::int64_t t = h.onsets.at(i);
+        if (t >= onset - tolerance) continue;
+        if (chain_start - t > cluster_gap) break;
+        chain_start = t;
+        ++chained;
+    }
+    f[Features::chain_n] = static_cast<float>(chained);
+    f[Features::prev_gap_ms] = static_cast<float>(static_cast<double>(onset - last_before) * 1e3 / fs_);
+    f[Features::next_gap_ms] = static_cast<float>(static_cast<double>(first_after - onset) * 1e3 / fs_);
 }
 
 // The first candidate onset on this channel after `onset` (its own trigger excluded), or
 // `limit` if none: measurements of one event stop where the next one starts.
-std::int64_t FeatureExtractor::next_onset(const ChannelHistory& h, std::int64_t onset, std::int64_t limit) const {
+std::int64_t FeatureExtractor::next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const {
     for (std::int64_t i = h.onsets.begin(); i < h.onsets.end(); ++i) {
         const std::int64_t t = h.onsets.at(i);
-        if (t > onset + 2 * cell_) return std::min(t, limit);
+        if (t > self + 2 * cell_) return std::min(t, limit);
     }
     return limit;
 }
@@ -173,7 +196,8 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
 
     // -20 dB duration on the cell envelope: ends where it stays under the threshold for 2 ms,
     // or where the next transient starts.
-    const std::int64_t next = next_onset(h, onset, onset + frames_after_);
+    const std::int64_t self = trigger_cell * cell_;  // this candidate's own entry in h.onsets
+    const std::int64_t next = next_onset(h, self, onset + frames_after_);
     const std::int64_t last_cell = next / cell_ - 1;
     std::int64_t peak_cell = onset_cell;
     for (std::int64_t c = onset_cell; c <= std::max(onset_cell, std::min(last_cell, onset_cell + ms(30) / cell_)); ++c)
@@ -208,13 +232,31 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     spectrum_(frame_, power_);
     h.samples.copy(onset - n - n / 4, frame_);
     spectrum_(frame_, background_power_);
+    // Spectral novelty of the onset (the log spectral flux of the onset detection literature,
+    // here between the onset frame and the frame before it): a pop adds energy across the
+    // spectrum, a glottal pulse or the next keystroke of a run repeats the spectrum already there.
+    const auto first_bin = static_cast<std::size_t>(std::ceil(config_.highpass_hz / spectrum_.bin_hz()));
+    double flux = 0, log_sum = 0, lin_sum = 0;
+    std::size_t bins = 0;
+    for (std::size_t k = std::max<std::size_t>(first_bin, 1); k < power_.size(); ++k, ++bins) {
+        const double floor = 1e-12 * static_cast<double>(spectrum_.frame_size());
+        flux += std::max(0.0, 10 * std::log10((power_[k] + floor) / (background_power_[k] + floor)));
+        log_sum += std::log(power_[k] + floor);
+        lin_sum += power_[k] + floor;
+    }
+    f[Features::flux_db] = bins ? static_cast<float>(flux / static_cast<double>(bins)) : 0.0f;
+    const float flatness =
+        bins ? static_cast<float>(std::exp(log_sum / static_cast<double>(bins)) / (lin_sum / static_cast<double>(bins)))
+             : 0.0f;
     for (std::size_t k = 0; k < power_.size(); ++k) power_[k] = std::max(0.0f, power_[k] - background_power_[k]);
     const SpectralShape shape = spectral_shape(power_, spectrum_.bin_hz(), config_.highpass_hz);
     f[Features::centroid_hz] = shape.centroid_hz;
     f[Features::spread_hz] = shape.spread_hz;
-    f[Features::flatness] = shape.flatness;
+    f[Features::flatness] = flatness;  // of the onset frame itself: noise bursts near 1, rings near 0
     f[Features::low_db] = shape.low_db;
     f[Features::high_db] = shape.high_db;
+    f[Features::mid_db] = shape.mid_db;
+    f[Features::top_db] = shape.top_db;
 
     // Tail: what rings on 15-60 ms after the onset, above the background, against the head.
     const std::int64_t tail_end = std::min({ms(60), frames_after_, next - onset});
@@ -229,6 +271,13 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     }
     f[Features::tail_db] = std::max(-60.0f, power_to_db(tail_power) - power_to_db(head_power));
 
+    // Prominence over the moments just before (20-100 ms): a pop on top of speech or rub.
+    double local = 0;
+    const std::int64_t local_from = onset_cell - ms(100) / cell_, local_to = onset_cell - ms(20) / cell_;
+    for (std::int64_t c = local_from; c < local_to; ++c) local += db_to_power(h.cell_db.at(c));
+    local /= static_cast<double>(std::max<std::int64_t>(1, local_to - local_from));
+    f[Features::local_db] = peak_db - power_to_db(local);
+
     // Activity in the 250 ms before, over the background.
     double pre = 0;
     const std::int64_t pre_from = onset_cell - ms(250) / cell_, pre_to = onset_cell - ms(2) / cell_;
@@ -239,7 +288,7 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     // Voicing after the event (speech plosives are followed by voiced sound): only a sustained
     // sound counts, so the ring of a decaying transient is not taken for a vowel.
     const std::int64_t voice_from = std::max(ms(10), dur_frames),
-                       voice_len = std::min(ms(80), frames_after_ - voice_from);
+                       voice_len = std::min(ms(60), frames_after_ - voice_from);
     float voiced = 0;
     if (voice_len > ms(40)) {
         std::span<float> first(scratch_.data(), static_cast<std::size_t>(voice_len / 2));
@@ -253,7 +302,7 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     }
     f[Features::voicing] = voiced;
 
-    rhythm(h, onset, f);
+    rhythm(h, onset, self, peak, f);
     return m;
 }
 

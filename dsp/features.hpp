@@ -45,8 +45,8 @@ class FeatureExtractor {
    private:
     std::int64_t refine_onset(const ChannelHistory& h, std::int64_t trigger_cell, float background_db);
     float voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length);
-    void rhythm(const ChannelHistory& h, std::int64_t onset, Features& f) const;
-    std::int64_t next_onset(const ChannelHistory& h, std::int64_t onset, std::int64_t limit) const;
+    void rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
+    std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
 
     DetectorConfig config_;
     double fs_;

@@ -37,6 +37,8 @@ struct SpectralShape {
     float flatness = 0;  // geometric / arithmetic mean of power, 0 (tonal) .. 1 (white)
     float low_db = 0;    // energy below 500 Hz over total
     float high_db = 0;   // energy above 2 kHz over total
+    float mid_db = 0;    // energy 500 Hz - 2 kHz over total
+    float top_db = 0;    // energy above 6 kHz over total
 };
 
 // Shape of a power spectrum, ignoring bins below `min_hz` (the high-pass region).

@@ -9,7 +9,7 @@ packages=(
   libkissfft-dev libsndfile1-dev portaudio19-dev libsqlite3-dev
   catch2 libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
-  aubio-tools python3-mir-eval python3-numpy
+  libxgboost-dev aubio-tools python3-mir-eval python3-numpy
 )
 missing=()
 for p in "${packages[@]}"; do

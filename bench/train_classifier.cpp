@@ -1,0 +1,176 @@
+// Trains the pop classifier with XGBoost (gradient-boosted trees) on features collected from the
+// DEVELOPMENT split (popwatch_collect_features), and writes XGBoost's JSON model, which
+// dsp/tree_model.cpp evaluates at run time without XGBoost. Every fifth recording is held out
+// to pick the number of rounds and to report what the threshold means.
+//
+//   build/bench/popwatch_train_classifier --features build/train/features.csv
+//       --out dsp/models/pop_classifier.json
+#include <fmt/format.h>
+#include <xgboost/c_api.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include "dsp/event.hpp"
+
+using namespace popwatch;
+
+namespace {
+
+#define XGB(call)                                                                                \
+    do {                                                                                         \
+        if ((call) != 0) throw std::runtime_error(std::string("xgboost: ") + XGBGetLastError()); \
+    } while (0)
+
+struct Data {
+    std::vector<float> x;
+    std::vector<float> y;
+    std::vector<std::string> file, scenario, cause;
+    std::size_t rows() const { return y.size(); }
+};
+
+void read(const std::string& path, Data& train, Data& hold) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    std::string line;
+    std::getline(in, line);
+    std::map<std::string, int> file_index;
+    while (std::getline(in, line)) {
+        std::stringstream s(line);
+        std::string file, time, cls, scenario, cause, cell;
+        std::getline(s, file, ',');
+        std::getline(s, time, ',');
+        std::getline(s, cls, ',');
+        std::getline(s, scenario, ',');
+        std::getline(s, cause, ',');
+        if (!file_index.count(file)) file_index[file] = static_cast<int>(file_index.size());
+        Data& d = file_index[file] % 5 == 4 ? hold : train;
+        for (std::size_t k = 0; k < Features::count; ++k) {
+            std::getline(s, cell, ',');
+            d.x.push_back(std::stof(cell));
+        }
+        d.y.push_back(cls == "pop" ? 1.0f : 0.0f);
+        d.file.push_back(file);
+        d.scenario.push_back(scenario);
+        d.cause.push_back(cause);
+    }
+}
+
+DMatrixHandle matrix(const Data& d) {
+    DMatrixHandle m;
+    XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), Features::count, NAN, &m));
+    XGB(XGDMatrixSetFloatInfo(m, "label", d.y.data(), d.rows()));
+    std::vector<const char*> names;
+    for (auto n : feature_names) names.push_back(n.data());
+    XGB(XGDMatrixSetStrFeatureInfo(m, "feature_name", names.data(), names.size()));
+    return m;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Train the pop classifier (XGBoost) on dev-split features"};
+    std::string features = "build/train/features.csv", out = "dsp/models/pop_classifier.json";
+    int rounds = 300, depth = 4;
+    double eta = 0.08, hold_hours = 0;
+    app.add_option("--features", features, "CSV from popwatch_collect_features");
+    app.add_option("--out", out, "Model to write (XGBoost JSON)");
+    app.add_option("--rounds", rounds, "Boosting rounds (the best on the held-out files is kept)");
+    app.add_option("--depth", depth, "Tree depth");
+    app.add_option("--eta", eta, "Learning rate");
+    app.add_option("--hold-hours", hold_hours, "Hours of audio in the held-out files (for the rate printout)");
+    std::string predictions;
+    app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
+    CLI11_PARSE(app, argc, argv);
+    try {
+        Data train, hold;
+        read(features, train, hold);
+        const auto positives = std::count(train.y.begin(), train.y.end(), 1.0f);
+        fmt::print("training rows {} ({} pops), held-out rows {}\n", train.rows(), positives, hold.rows());
+        DMatrixHandle dtrain = matrix(train), dhold = matrix(hold);
+        BoosterHandle booster;
+        DMatrixHandle both[] = {dtrain, dhold};
+        XGB(XGBoosterCreate(both, 2, &booster));
+        const std::map<std::string, std::string> params{{"objective", "binary:logistic"},
+                                                        {"eval_metric", "logloss"},
+                                                        {"tree_method", "hist"},
+                                                        {"max_depth", std::to_string(depth)},
+                                                        {"eta", fmt::format("{}", eta)},
+                                                        {"subsample", "0.8"},
+                                                        {"colsample_bytree", "0.8"},
+                                                        {"min_child_weight", "2"},
+                                                        {"lambda", "2"},
+                                                        {"seed", "1"},
+                                                        {"nthread", "2"},
+                                                        // Pops are rare among candidates; weight them up, but not to
+                                                        // balance (that would trade false pops for recall).
+                                                        {"scale_pos_weight", "5"}};
+        for (const auto& [k, v] : params) XGB(XGBoosterSetParam(booster, k.c_str(), v.c_str()));
+        const char* names[] = {"train", "hold"};
+        double best = 1e9;
+        int best_round = 0;
+        for (int i = 0; i < rounds; ++i) {
+            XGB(XGBoosterUpdateOneIter(booster, i, dtrain));
+            const char* result = nullptr;
+            XGB(XGBoosterEvalOneIter(booster, i, both, names, 2, &result));
+            const std::string r(result);
+            const double loss = std::stod(r.substr(r.rfind(':') + 1));
+            if (loss < best) best = loss, best_round = i + 1;
+            if (i % 50 == 49) fmt::print("{}\n", r);
+        }
+        fmt::print("best held-out logloss {:.5f} at round {}\n", best, best_round);
+        // Refit to the best number of rounds so the saved model is the one scored.
+        XGB(XGBoosterFree(booster));
+        XGB(XGBoosterCreate(both, 2, &booster));
+        for (const auto& [k, v] : params) XGB(XGBoosterSetParam(booster, k.c_str(), v.c_str()));
+        for (int i = 0; i < best_round; ++i) XGB(XGBoosterUpdateOneIter(booster, i, dtrain));
+
+        // What thresholds mean on the held-out files.
+        bst_ulong n = 0;
+        const float* p = nullptr;
+        XGB(XGBoosterPredict(booster, dhold, 0, 0, 0, &n, &p));
+        fmt::print("held-out: threshold -> pops found / labelled, false pops\n");
+        const auto total = std::count(hold.y.begin(), hold.y.end(), 1.0f);
+        for (double t : {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98}) {
+            int tp = 0, fp = 0;
+            for (bst_ulong i = 0; i < n; ++i)
+                if (p[i] >= t) (hold.y[i] > 0 ? tp : fp)++;
+            fmt::print("  {:.2f}: {}/{} pops, {} false{}\n", t, tp, total, fp,
+                       hold_hours > 0 ? fmt::format(" ({:.2f}/h)", fp / hold_hours) : "");
+        }
+        if (!predictions.empty()) {
+            std::ofstream pred(predictions);
+            pred << "p,y,scenario,cause";
+            for (auto name : feature_names) pred << ',' << name;
+            pred << '\n';
+            for (bst_ulong i = 0; i < n; ++i) {
+                pred << p[i] << ',' << hold.y[i] << ',' << hold.scenario[i] << ',' << hold.cause[i];
+                for (std::size_t k = 0; k < Features::count; ++k) pred << ',' << hold.x[i * Features::count + k];
+                pred << '\n';
+            }
+        }
+        std::map<std::string, int> causes;
+        for (bst_ulong i = 0; i < n; ++i)
+            if (p[i] >= 0.5 && hold.y[i] == 0) ++causes[hold.cause[i]];
+        fmt::print("held-out false pops at 0.5 by cause:");
+        for (const auto& [c, k] : causes) fmt::print(" {}={}", c, k);
+        fmt::print("\n");
+        std::vector<const char*> names_c;
+        for (auto name : feature_names) names_c.push_back(name.data());
+        XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", names_c.data(), names_c.size()));
+        XGB(XGBoosterSaveModel(booster, out.c_str()));
+        fmt::print("wrote {}\n", out);
+        XGBoosterFree(booster);
+        XGDMatrixFree(dtrain);
+        XGDMatrixFree(dhold);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,117 @@
+#include "dsp/tree_model.hpp"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace popwatch {
+
+extern const char* const pop_classifier_json;  // generated from dsp/models/pop_classifier.json
+
+namespace {
+
+template <class T>
+std::vector<T> array_of(const nlohmann::json& tree, const char* key) {
+    return tree.at(key).get<std::vector<T>>();
+}
+
+}  // namespace
+
+TreeModel TreeModel::from_xgboost_json(std::string_view text) {
+    TreeModel m;
+    try {
+        const auto j = nlohmann::json::parse(text);
+        const auto& learner = j.at("learner");
+        const auto names = learner.at("feature_names").get<std::vector<std::string>>();
+        if (names.size() != Features::count)
+            throw std::invalid_argument("model has " + std::to_string(names.size()) + " features, popwatch measures " +
+                                        std::to_string(Features::count));
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (names[i] != feature_names[i])
+                throw std::invalid_argument("model feature " + std::to_string(i) + " is " + names[i] + ", expected " +
+                                            std::string(feature_names[i]));
+        if (learner.at("objective").at("name") != "binary:logistic")
+            throw std::invalid_argument("model objective is not binary:logistic");
+        const double base = std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
+        m.base_log_odds_ = static_cast<float>(std::log(base / (1 - base)));
+        for (const auto& tree : learner.at("gradient_booster").at("model").at("trees")) {
+            const auto left = array_of<int>(tree, "left_children"), right = array_of<int>(tree, "right_children");
+            const auto feature = array_of<int>(tree, "split_indices");
+            const auto condition = array_of<float>(tree, "split_conditions");
+            const auto default_left = array_of<int>(tree, "default_left");
+            const auto cover = array_of<float>(tree, "sum_hessian");
+            const int offset = static_cast<int>(m.nodes_.size());
+            for (std::size_t i = 0; i < left.size(); ++i) {
+                Node n;
+                const bool leaf = left[i] == -1;
+                n.left = leaf ? -1 : left[i] + offset;
+                n.right = leaf ? -1 : right[i] + offset;
+                n.feature = feature[i];
+                n.threshold = condition[i];
+                n.default_left = default_left[i] != 0;
+                n.value = leaf ? condition[i] : 0;
+                if (!leaf && (n.feature < 0 || n.feature >= static_cast<int>(Features::count)))
+                    throw std::invalid_argument("split on an unknown feature");
+                m.nodes_.push_back(n);
+            }
+            // Mean values bottom-up (children have higher indices than parents in XGBoost trees).
+            for (std::size_t i = left.size(); i-- > 0;) {
+                Node& n = m.nodes_[static_cast<std::size_t>(offset) + i];
+                if (n.left < 0) {
+                    n.mean = n.value;
+                } else {
+                    const float cl = cover[static_cast<std::size_t>(n.left - offset)],
+                                cr = cover[static_cast<std::size_t>(n.right - offset)];
+                    n.mean = (cl * m.nodes_[static_cast<std::size_t>(n.left)].mean +
+                              cr * m.nodes_[static_cast<std::size_t>(n.right)].mean) /
+                             std::max(cl + cr, 1e-12f);
+                }
+            }
+            m.roots_.push_back(offset);
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(std::string("not an XGBoost JSON model: ") + e.what());
+    }
+    if (m.roots_.empty()) throw std::invalid_argument("model has no trees");
+    return m;
+}
+
+int TreeModel::leaf_of(int node, const Features& f) const {
+    while (nodes_[static_cast<std::size_t>(node)].left >= 0) {
+        const Node& n = nodes_[static_cast<std::size_t>(node)];
+        const float v = f.values[static_cast<std::size_t>(n.feature)];
+        node = std::isnan(v) ? (n.default_left ? n.left : n.right) : (v < n.threshold ? n.left : n.right);
+    }
+    return node;
+}
+
+float TreeModel::log_odds(const Features& f) const {
+    float sum = base_log_odds_;
+    for (int root : roots_) sum += nodes_[static_cast<std::size_t>(leaf_of(root, f))].value;
+    return sum;
+}
+
+float TreeModel::contributions(const Features& f, std::array<float, Features::count>& out) const {
+    out.fill(0);
+    float bias = base_log_odds_;
+    for (int root : roots_) {
+        int node = root;
+        bias += nodes_[static_cast<std::size_t>(node)].mean;
+        while (nodes_[static_cast<std::size_t>(node)].left >= 0) {
+            const Node& n = nodes_[static_cast<std::size_t>(node)];
+            const float v = f.values[static_cast<std::size_t>(n.feature)];
+            const int next = std::isnan(v) ? (n.default_left ? n.left : n.right) : (v < n.threshold ? n.left : n.right);
+            out[static_cast<std::size_t>(n.feature)] += nodes_[static_cast<std::size_t>(next)].mean - n.mean;
+            node = next;
+        }
+    }
+    return bias;
+}
+
+const TreeModel& default_pop_model() {
+    static const TreeModel model = TreeModel::from_xgboost_json(pop_classifier_json);
+    return model;
+}
+
+}  // namespace popwatch

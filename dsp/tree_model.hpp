@@ -1,0 +1,46 @@
+// Evaluates a gradient-boosted tree ensemble trained by XGBoost (binary:logistic), read from
+// XGBoost's JSON model format, without linking XGBoost: a flat array of nodes, walked without
+// allocating. Also gives each feature's contribution to the log-odds (Saabas 2014: the change of
+// the cover-weighted mean value along the decision path), which --explain prints.
+#pragma once
+
+#include <array>
+#include <string_view>
+#include <vector>
+
+#include "dsp/event.hpp"
+
+namespace popwatch {
+
+class TreeModel {
+   public:
+    // Throws std::invalid_argument if the text is not an XGBoost binary:logistic tree model whose
+    // feature names are exactly those of `Features` (so a stale model cannot be used silently).
+    static TreeModel from_xgboost_json(std::string_view json);
+
+    float log_odds(const Features& f) const;
+    // Fills per-feature contributions; returns the bias (the expected log-odds). bias + sum of
+    // contributions == log_odds(f).
+    float contributions(const Features& f, std::array<float, Features::count>& out) const;
+    std::size_t trees() const { return roots_.size(); }
+
+   private:
+    struct Node {
+        int left = -1, right = -1;  // -1: leaf
+        int feature = 0;
+        float threshold = 0;       // go left when value < threshold (XGBoost's rule)
+        bool default_left = true;  // where NaN goes
+        float value = 0;           // leaf value
+        float mean = 0;            // cover-weighted mean of the leaves below
+    };
+    int leaf_of(int root, const Features& f) const;
+
+    std::vector<Node> nodes_;
+    std::vector<int> roots_;
+    float base_log_odds_ = 0;
+};
+
+// The model shipped with popwatch (dsp/models/pop_classifier.json, embedded at build time).
+const TreeModel& default_pop_model();
+
+}  // namespace popwatch
