@@ -19,12 +19,15 @@ constexpr float silence_db = -200;
 
 // One input channel: the high-pass, the stage-1 gate and the history stage 2 reads.
 struct Channel {
+    Channel(Biquad filter, ChannelHistory h) : highpass(filter), history(std::move(h)) {}
     Biquad highpass;
     ChannelHistory history;
     double cell_energy = 0;
     float background_db = silence_db;
     bool started = false;
     std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
+    std::vector<float> recent;                // the last few cell levels, indexed by cell & recent_mask
+    std::int64_t cell_fill = 0;               // samples accumulated in the current cell
     float peak_since_candidate = silence_db;  // hysteresis: re-armed once the level falls from it
     bool armed = true;
 };
@@ -66,6 +69,7 @@ struct Detector::Impl {
     int channels;
     std::int64_t cell;  // samples per cell
     std::int64_t rise_cells, hold_cells, dead_cells, fuse_cells;
+    std::size_t recent_mask = 0;
     float rise_alpha, fall_alpha;  // background tracker coefficients per cell
     FeatureExtractor extractor;
     std::vector<Channel> inputs;
@@ -108,14 +112,21 @@ struct Detector::Impl {
             inputs.push_back(std::move(ch));
         }
         scratch.resize(chunk_frames);
+        std::size_t recent_size = 1;
+        while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
+        recent_mask = recent_size - 1;
+        for (Channel& ch : inputs) ch.recent.assign(recent_size, silence_db);
         pending_capacity = static_cast<std::size_t>(channels) *
                            static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
         pending.reserve(pending_capacity);
     }
 
-    float held(const History<float>& levels, std::int64_t newest) const {
+    // The loudest of the `hold_cells` cell levels ending at `newest`, from the channel's short
+    // ring of recent levels (the gate's hot path: no bounds checks).
+    float held(const Channel& ch, std::int64_t newest) const {
         float m = silence_db;
-        for (std::int64_t i = newest - hold_cells + 1; i <= newest; ++i) m = std::max(m, levels.at(i));
+        for (std::int64_t i = newest - hold_cells + 1; i <= newest; ++i)
+            m = std::max(m, ch.recent[static_cast<std::size_t>(i) & recent_mask]);
         return m;
     }
 
@@ -125,10 +136,9 @@ struct Detector::Impl {
     void gate(int index, std::int64_t c, float level_db) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         if (!ch.started) ch.background_db = level_db, ch.started = true;
-        const History<float>& levels = ch.history.cell_db;
         const float floor = std::max(ch.background_db, config.floor_dbfs);
-        const float steep = level_db - held(levels, c - 1);
-        const float rise = level_db - held(levels, c - rise_cells);
+        const float steep = level_db - held(ch, c - 1);
+        const float rise = level_db - held(ch, c - rise_cells);
         if (!ch.armed) {
             ch.peak_since_candidate = std::max(ch.peak_since_candidate, level_db);
             ch.armed = level_db <= ch.peak_since_candidate - config.rearm_db;
@@ -142,6 +152,7 @@ struct Detector::Impl {
             add_candidate({c, index});
         }
         ch.history.cell_db.push(level_db);
+        ch.recent[static_cast<std::size_t>(c) & recent_mask] = level_db;
         ch.history.background_db.push(ch.background_db);
         const float alpha = level_db > ch.background_db ? rise_alpha : fall_alpha;
         ch.background_db = std::max(silence_db, ch.background_db + alpha * (level_db - ch.background_db));
@@ -171,18 +182,18 @@ struct Detector::Impl {
         bad += nonfinite;
         ch.highpass.process({scratch.data(), n});
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
-        // Cells are aligned to absolute frame numbers.
-        std::int64_t frame = first_frame;
+        // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
         std::size_t i = 0;
         while (i < n) {
-            const std::size_t m = std::min(static_cast<std::size_t>(cell - frame % cell), n - i);
+            const std::size_t m = std::min(static_cast<std::size_t>(cell - ch.cell_fill), n - i);
             ch.cell_energy += sum_of_squares({scratch.data() + i, m});
             i += m;
-            frame += static_cast<std::int64_t>(m);
-            if (frame % cell == 0) {
-                const double mean = ch.cell_energy / static_cast<double>(cell);
-                gate(index, frame / cell - 1, fast_db(static_cast<float>(mean)));
+            ch.cell_fill += static_cast<std::int64_t>(m);
+            if (ch.cell_fill == cell) {
+                const std::int64_t c = (first_frame + static_cast<std::int64_t>(i)) / cell - 1;
+                gate(index, c, fast_db(static_cast<float>(ch.cell_energy / static_cast<double>(cell))));
                 ch.cell_energy = 0;
+                ch.cell_fill = 0;
             }
         }
     }
