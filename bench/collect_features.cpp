@@ -34,6 +34,8 @@ int main(int argc, char** argv) {
     double episodes_per_min = 0;
     app.add_option("--episodes-per-min", episodes_per_min,
                    "Pop acts per minute in contact/ambient (0: the synthesiser's default)");
+    double clunks_per_min = 0;
+    app.add_option("--clunks-per-min", clunks_per_min, "Clunks per minute in contact/ambient (0: default)");
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
                 o.sample_rate = rates[(i / 3) % 3];
                 if (episodes_per_min > 0 && o.scenario != synth::Scenario::negatives)
                     o.episodes_per_min = episodes_per_min;
+                if (clunks_per_min > 0 && o.scenario != synth::Scenario::negatives) o.clunks_per_min = clunks_per_min;
                 const synth::Scene scene = synth::render(o);
                 Detector detector({}, scene.sample_rate, scene.channels);
                 std::vector<Event> events;

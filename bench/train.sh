@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reproduces dsp/models/pop_classifier.json: renders 15 h of DEVELOPMENT-split recordings
+# Reproduces dsp/models/pop_classifier.json and clunk_classifier.json: renders 15 h of DEVELOPMENT-split recordings
 # (seeds 5000+, never the benchmark's test seeds or split), collects every candidate's features
 # with its true class, and trains the gradient-boosted trees. About 4 minutes on 2 cores.
 #   bench/train.sh [build-dir]
@@ -7,7 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 mkdir -p "$build/train"
-"$build/bench/popwatch_collect_features" --files 180 --minutes 5 --episodes-per-min 4 --seed-base 5000 \
+"$build/bench/popwatch_collect_features" --files 180 --minutes 5 --episodes-per-min 4 --clunks-per-min 1 --seed-base 5000 \
     --out "$build/train/features.csv"
 "$build/bench/popwatch_train_classifier" --features "$build/train/features.csv" --out dsp/models/pop_classifier.json \
     --depth 6 --rounds 600 --eta 0.1 --hold-hours 3
+"$build/bench/popwatch_train_classifier" --features "$build/train/features.csv" --out dsp/models/clunk_classifier.json \
+    --target clunk --depth 4 --rounds 300 --eta 0.1 --hold-hours 3

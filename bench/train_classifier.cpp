@@ -1,4 +1,4 @@
-// Trains the pop classifier with XGBoost (gradient-boosted trees) on features collected from the
+// Trains the pop (or clunk) classifier with XGBoost (gradient-boosted trees) on features collected from the
 // DEVELOPMENT split (popwatch_collect_features), and writes XGBoost's JSON model, which
 // dsp/tree_model.cpp evaluates at run time without XGBoost. Every fifth recording is held out
 // to pick the number of rounds and to report what the threshold means.
@@ -35,7 +35,7 @@ struct Data {
     std::size_t rows() const { return y.size(); }
 };
 
-void read(const std::string& path, Data& train, Data& hold) {
+void read(const std::string& path, const std::string& target, Data& train, Data& hold) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
     std::string line;
@@ -55,7 +55,7 @@ void read(const std::string& path, Data& train, Data& hold) {
             std::getline(s, cell, ',');
             d.x.push_back(std::stof(cell));
         }
-        d.y.push_back(cls == "pop" ? 1.0f : 0.0f);
+        d.y.push_back(cls == target ? 1.0f : 0.0f);
         d.file.push_back(file);
         d.scenario.push_back(scenario);
         d.cause.push_back(cause);
@@ -85,14 +85,16 @@ int main(int argc, char** argv) {
     app.add_option("--depth", depth, "Tree depth");
     app.add_option("--eta", eta, "Learning rate");
     app.add_option("--hold-hours", hold_hours, "Hours of audio in the held-out files (for the rate printout)");
-    std::string predictions;
+    std::string predictions, target = "pop";
+    app.add_option("--target", target, "The class this model recognises (pop or clunk; everything else is negative)")
+        ->check(CLI::IsMember({"pop", "clunk"}));
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     CLI11_PARSE(app, argc, argv);
     try {
         Data train, hold;
-        read(features, train, hold);
+        read(features, target, train, hold);
         const auto positives = std::count(train.y.begin(), train.y.end(), 1.0f);
-        fmt::print("training rows {} ({} pops), held-out rows {}\n", train.rows(), positives, hold.rows());
+        fmt::print("training rows {} ({} {}s), held-out rows {}\n", train.rows(), positives, target, hold.rows());
         DMatrixHandle dtrain = matrix(train), dhold = matrix(hold);
         BoosterHandle booster;
         DMatrixHandle both[] = {dtrain, dhold};
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
                                                         {"nthread", "2"},
                                                         // Pops are rare among candidates; weight them up, but not to
                                                         // balance (that would trade false pops for recall).
-                                                        {"scale_pos_weight", "5"}};
+                                                        {"scale_pos_weight", target == "pop" ? "5" : "2"}};
         for (const auto& [k, v] : params) XGB(XGBoosterSetParam(booster, k.c_str(), v.c_str()));
         const char* names[] = {"train", "hold"};
         double best = 1e9;
@@ -135,13 +137,13 @@ int main(int argc, char** argv) {
         bst_ulong n = 0;
         const float* p = nullptr;
         XGB(XGBoosterPredict(booster, dhold, 0, 0, 0, &n, &p));
-        fmt::print("held-out: threshold -> pops found / labelled, false pops\n");
+        fmt::print("held-out: threshold -> {0}s found / labelled, false {0}s\n", target);
         const auto total = std::count(hold.y.begin(), hold.y.end(), 1.0f);
         for (double t : {0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98}) {
             int tp = 0, fp = 0;
             for (bst_ulong i = 0; i < n; ++i)
                 if (p[i] >= t) (hold.y[i] > 0 ? tp : fp)++;
-            fmt::print("  {:.2f}: {}/{} pops, {} false{}\n", t, tp, total, fp,
+            fmt::print("  {:.2f}: {}/{} found, {} false{}\n", t, tp, total, fp,
                        hold_hours > 0 ? fmt::format(" ({:.2f}/h)", fp / hold_hours) : "");
         }
         if (!predictions.empty()) {
@@ -158,7 +160,7 @@ int main(int argc, char** argv) {
         std::map<std::string, int> causes;
         for (bst_ulong i = 0; i < n; ++i)
             if (p[i] >= 0.5 && hold.y[i] == 0) ++causes[hold.cause[i]];
-        fmt::print("held-out false pops at 0.5 by cause:");
+        fmt::print("held-out false {}s at 0.5 by cause:", target);
         for (const auto& [c, k] : causes) fmt::print(" {}={}", c, k);
         fmt::print("\n");
         std::vector<const char*> names_c;

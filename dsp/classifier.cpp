@@ -12,22 +12,14 @@ namespace {
 
 float sigmoid(float x) { return 1 / (1 + std::exp(-x)); }
 
-bool is_clunk(const Features& f, const DetectorConfig& c) {
-    using F = Features;
-    return f[F::dur20_ms] >= c.clunk_min_dur20_ms && f[F::centroid_hz] <= c.clunk_max_centroid_hz &&
-           f[F::low_db] >= c.clunk_min_low_db && f[F::rise_ms] >= c.clunk_min_rise_ms && f[F::after_n] < 1;
-}
-
 }  // namespace
 
 Decision classify(const Features& f, const DetectorConfig& c) {
-    using F = Features;
     Decision d;
-    if (is_clunk(f, c)) {
+    d.clunk_probability = sigmoid(default_clunk_model().log_odds(f));
+    if (d.clunk_probability >= c.clunk_threshold) {
         d.kind = Kind::clunk;
-        d.clunk_rule = true;
-        d.confidence =
-            sigmoid((f[F::dur20_ms] - c.clunk_min_dur20_ms) / 5 + (c.clunk_max_centroid_hz - f[F::centroid_hz]) / 100);
+        d.confidence = d.clunk_probability;
         return d;
     }
     const TreeModel& model = default_pop_model();
@@ -55,27 +47,22 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
         out += line;
     }
     out += "\n";
-    if (decision.clunk_rule) {
-        std::snprintf(line, sizeof line,
-                      "  why: long (dur20_ms %.1f >= %.0f), dull (centroid_hz %.0f <= %.0f, low_db %.1f >= %.0f) and "
-                      "slow to rise (rise_ms %.2f >= %.1f): a clunk\n",
-                      f[Features::dur20_ms], c.clunk_min_dur20_ms, f[Features::centroid_hz], c.clunk_max_centroid_hz,
-                      f[Features::low_db], c.clunk_min_low_db, f[Features::rise_ms], c.clunk_min_rise_ms);
-        return out + line;
-    }
+    const bool clunk = decision.kind == Kind::clunk;
     std::array<float, Features::count> contrib{};
-    const float bias = default_pop_model().contributions(f, contrib);
+    const float bias = (clunk ? default_clunk_model() : default_pop_model()).contributions(f, contrib);
     std::array<std::size_t, Features::count> order{};
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(contrib[a]) > std::abs(contrib[b]); });
     const float total = std::accumulate(contrib.begin(), contrib.end(), bias);
-    std::snprintf(line, sizeof line, "  why: P(pop) %.3f (log-odds %+.2f = typical %+.2f", sigmoid(total), total, bias);
+    std::snprintf(line, sizeof line, "  why: P(%s) %.3f (log-odds %+.2f = typical %+.2f", clunk ? "clunk" : "pop",
+                  sigmoid(total), total, bias);
     out += line;
     for (std::size_t k = 0; k < 6; ++k) {
         std::snprintf(line, sizeof line, ", %s %+.2f", std::string(feature_names[order[k]]).c_str(), contrib[order[k]]);
         out += line;
     }
-    std::snprintf(line, sizeof line, ", ...); a pop from %.2f\n", c.pop_threshold);
+    std::snprintf(line, sizeof line, ", ...); a %s from %.2f\n", clunk ? "clunk" : "pop",
+                  clunk ? c.clunk_threshold : c.pop_threshold);
     return out + line;
 }
 

@@ -101,6 +101,20 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
 // and whether more follow after a pause (key releases come 50-200 ms after the press, knocks
 // 100-250 ms apart). Transients chained to this one by gaps under `cluster_gap` are its own
 // cluster (spinal pops 5-40 ms apart) and count neither before nor after.
+// Index of the first recorded onset at or after `frame` (onsets are in time order; the history
+// holds far more than the context in a busy room, so search rather than scan it all).
+std::int64_t FeatureExtractor::first_onset_from(const ChannelHistory& h, std::int64_t frame) {
+    std::int64_t lo = h.onsets.begin(), hi = h.onsets.end();
+    while (lo < hi) {
+        const std::int64_t mid = lo + (hi - lo) / 2;
+        if (h.onsets.at(mid) < frame)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak,
                               Features& f) const {
     const auto window = static_cast<std::int64_t>(config_.context_s * fs_);
@@ -114,7 +128,7 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::
     float after_peak = 0;
     double sum = 0, sum2 = 0;
     int gaps = 0;
-    for (std::int64_t i = h.onsets.begin(); i < h.onsets.end(); ++i) {
+    for (std::int64_t i = first_onset_from(h, onset - window); i < h.onsets.end(); ++i) {
         const std::int64_t t = h.onsets.at(i);
         if (t < onset - tolerance && t >= onset - window) last_before = std::max(last_before, t);
         if (t > self + tolerance) first_after = std::min(first_after, t);
@@ -163,7 +177,7 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::
 // The first candidate onset on this channel after `onset` (its own trigger excluded), or
 // `limit` if none: measurements of one event stop where the next one starts.
 std::int64_t FeatureExtractor::next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const {
-    for (std::int64_t i = h.onsets.begin(); i < h.onsets.end(); ++i) {
+    for (std::int64_t i = first_onset_from(h, self); i < h.onsets.end(); ++i) {
         const std::int64_t t = h.onsets.at(i);
         if (t > self + 2 * cell_) return std::min(t, limit);
     }

@@ -46,6 +46,7 @@ class FeatureExtractor {
     std::int64_t refine_onset(const ChannelHistory& h, std::int64_t trigger_cell, float background_db);
     float voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length);
     void rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
+    static std::int64_t first_onset_from(const ChannelHistory& h, std::int64_t frame);
     std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
 
     DetectorConfig config_;

@@ -7,7 +7,8 @@
 
 namespace popwatch {
 
-extern const char* const pop_classifier_json;  // generated from dsp/models/pop_classifier.json
+extern const char* const pop_classifier_json;    // generated from dsp/models/pop_classifier.json
+extern const char* const clunk_classifier_json;  // generated from dsp/models/clunk_classifier.json
 
 namespace {
 
@@ -111,6 +112,11 @@ float TreeModel::contributions(const Features& f, std::array<float, Features::co
 
 const TreeModel& default_pop_model() {
     static const TreeModel model = TreeModel::from_xgboost_json(pop_classifier_json);
+    return model;
+}
+
+const TreeModel& default_clunk_model() {
+    static const TreeModel model = TreeModel::from_xgboost_json(clunk_classifier_json);
     return model;
 }
 

@@ -40,7 +40,8 @@ class TreeModel {
     float base_log_odds_ = 0;
 };
 
-// The model shipped with popwatch (dsp/models/pop_classifier.json, embedded at build time).
+// The models shipped with popwatch (dsp/models/*_classifier.json, embedded at build time).
 const TreeModel& default_pop_model();
+const TreeModel& default_clunk_model();
 
 }  // namespace popwatch

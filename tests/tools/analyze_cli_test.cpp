@@ -112,7 +112,7 @@ TEST_CASE("several files come out in argument order, whatever finishes first", "
             return x;
         }(),
         48000);
-    test::write_wav(dir / "short.wav", recording(8000), 8000);
+    test::write_wav(dir / "short.wav", recording(16000), 16000);
     const auto r = test::popwatch(
         "analyze --format csv --jobs 2 " + (dir / "long.wav").string() + " " + (dir / "short.wav").string(), dir);
     REQUIRE(r.code == 0);
