@@ -8,7 +8,7 @@ namespace {
 
 constexpr double tiny = 1e-20;
 
-double db_to_power(double db) { return std::pow(10.0, db / 10); }
+double db_to_power(double db) { return std::exp(db * 0.23025850929940458); }  // 10^(db/10)
 float power_to_db(double p) { return static_cast<float>(10 * std::log10(p + tiny)); }
 
 double mean_square(std::span<const float> x) {
@@ -290,14 +290,14 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     const std::int64_t local_from = onset_cell - ms(100) / cell_, local_to = onset_cell - ms(20) / cell_;
     for (std::int64_t c = local_from; c < local_to; ++c) local += db_to_power(h.cell_db.at(c));
     local /= static_cast<double>(std::max<std::int64_t>(1, local_to - local_from));
-    f[Features::local_db] = peak_db - power_to_db(local);
+    f[Features::local_db] = std::clamp(peak_db - power_to_db(local), -60.0f, 60.0f);  // bounded at a file's start
 
     // Activity in the 250 ms before, over the background.
     double pre = 0;
     const std::int64_t pre_from = onset_cell - ms(250) / cell_, pre_to = onset_cell - ms(2) / cell_;
     for (std::int64_t c = pre_from; c < pre_to; ++c) pre += db_to_power(h.cell_db.at(c));
     pre /= static_cast<double>(std::max<std::int64_t>(1, pre_to - pre_from));
-    f[Features::pre_db] = power_to_db(pre) - background;
+    f[Features::pre_db] = std::clamp(power_to_db(pre) - background, -60.0f, 60.0f);
 
     // Voicing after the event (speech plosives are followed by voiced sound): only a sustained
     // sound counts, so the ring of a decaying transient is not taken for a vowel.

@@ -48,25 +48,26 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
                 const bool leaf = left[i] == -1;
                 n.left = leaf ? -1 : left[i] + offset;
                 n.right = leaf ? -1 : right[i] + offset;
-                n.feature = feature[i];
+                if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(Features::count)))
+                    throw std::invalid_argument("split on an unknown feature");
+                n.feature = static_cast<std::int16_t>(leaf ? 0 : feature[i]);
                 n.threshold = condition[i];
                 n.default_left = default_left[i] != 0;
-                n.value = leaf ? condition[i] : 0;
-                if (!leaf && (n.feature < 0 || n.feature >= static_cast<int>(Features::count)))
-                    throw std::invalid_argument("split on an unknown feature");
                 m.nodes_.push_back(n);
+                m.means_.push_back(0);
             }
             // Mean values bottom-up (children have higher indices than parents in XGBoost trees).
             for (std::size_t i = left.size(); i-- > 0;) {
-                Node& n = m.nodes_[static_cast<std::size_t>(offset) + i];
+                const std::size_t at = static_cast<std::size_t>(offset) + i;
+                const Node& n = m.nodes_[at];
                 if (n.left < 0) {
-                    n.mean = n.value;
+                    m.means_[at] = n.threshold;
                 } else {
                     const float cl = cover[static_cast<std::size_t>(n.left - offset)],
                                 cr = cover[static_cast<std::size_t>(n.right - offset)];
-                    n.mean = (cl * m.nodes_[static_cast<std::size_t>(n.left)].mean +
-                              cr * m.nodes_[static_cast<std::size_t>(n.right)].mean) /
-                             std::max(cl + cr, 1e-12f);
+                    m.means_[at] = (cl * m.means_[static_cast<std::size_t>(n.left)] +
+                                    cr * m.means_[static_cast<std::size_t>(n.right)]) /
+                                   std::max(cl + cr, 1e-12f);
                 }
             }
             m.roots_.push_back(offset);
@@ -78,18 +79,19 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
     return m;
 }
 
+int TreeModel::next(const Node& n, const Features& f) const {
+    const float v = f.values[static_cast<std::size_t>(n.feature)];
+    return std::isnan(v) ? (n.default_left ? n.left : n.right) : (v < n.threshold ? n.left : n.right);
+}
+
 int TreeModel::leaf_of(int node, const Features& f) const {
-    while (nodes_[static_cast<std::size_t>(node)].left >= 0) {
-        const Node& n = nodes_[static_cast<std::size_t>(node)];
-        const float v = f.values[static_cast<std::size_t>(n.feature)];
-        node = std::isnan(v) ? (n.default_left ? n.left : n.right) : (v < n.threshold ? n.left : n.right);
-    }
+    while (nodes_[static_cast<std::size_t>(node)].left >= 0) node = next(nodes_[static_cast<std::size_t>(node)], f);
     return node;
 }
 
 float TreeModel::log_odds(const Features& f) const {
     float sum = base_log_odds_;
-    for (int root : roots_) sum += nodes_[static_cast<std::size_t>(leaf_of(root, f))].value;
+    for (int root : roots_) sum += nodes_[static_cast<std::size_t>(leaf_of(root, f))].threshold;
     return sum;
 }
 
@@ -98,13 +100,13 @@ float TreeModel::contributions(const Features& f, std::array<float, Features::co
     float bias = base_log_odds_;
     for (int root : roots_) {
         int node = root;
-        bias += nodes_[static_cast<std::size_t>(node)].mean;
+        bias += means_[static_cast<std::size_t>(node)];
         while (nodes_[static_cast<std::size_t>(node)].left >= 0) {
             const Node& n = nodes_[static_cast<std::size_t>(node)];
-            const float v = f.values[static_cast<std::size_t>(n.feature)];
-            const int next = std::isnan(v) ? (n.default_left ? n.left : n.right) : (v < n.threshold ? n.left : n.right);
-            out[static_cast<std::size_t>(n.feature)] += nodes_[static_cast<std::size_t>(next)].mean - n.mean;
-            node = next;
+            const int child = next(n, f);
+            out[static_cast<std::size_t>(n.feature)] +=
+                means_[static_cast<std::size_t>(child)] - means_[static_cast<std::size_t>(node)];
+            node = child;
         }
     }
     return bias;

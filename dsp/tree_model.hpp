@@ -5,6 +5,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -25,17 +26,20 @@ class TreeModel {
     std::size_t trees() const { return roots_.size(); }
 
    private:
+    // 16 bytes, so the ensemble's hot path stays in cache; the means, needed only to explain,
+    // live apart.
     struct Node {
-        int left = -1, right = -1;  // -1: leaf
-        int feature = 0;
-        float threshold = 0;       // go left when value < threshold (XGBoost's rule)
+        float threshold = 0;     // go left when value < threshold (XGBoost's rule); a leaf's value
+        std::int32_t left = -1;  // -1: leaf
+        std::int32_t right = -1;
+        std::int16_t feature = 0;
         bool default_left = true;  // where NaN goes
-        float value = 0;           // leaf value
-        float mean = 0;            // cover-weighted mean of the leaves below
     };
     int leaf_of(int root, const Features& f) const;
+    int next(const Node& n, const Features& f) const;
 
     std::vector<Node> nodes_;
+    std::vector<float> means_;  // cover-weighted mean of the leaves below each node
     std::vector<int> roots_;
     float base_log_odds_ = 0;
 };
