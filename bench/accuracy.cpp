@@ -68,27 +68,6 @@ std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& spl
     return items;
 }
 
-std::vector<LabelledEvent> truth_of(const synth::Scene& scene) {
-    std::vector<LabelledEvent> out;
-    for (const auto& l : scene.labels) out.push_back({l.time_s, l.kind, l.episode, l.site});
-    return out;
-}
-
-std::vector<Confounder> confounders_of(const synth::Scene& scene) {
-    std::vector<Confounder> out;
-    for (const auto& c : scene.confounders) out.push_back({c.time_s, c.duration_s, c.cls});
-    return out;
-}
-
-std::vector<Event> detect(const synth::Scene& scene) {
-    Detector detector({}, scene.sample_rate, scene.channels);
-    std::vector<Event> events;
-    const EventHandler keep = [&](const Event& e) { events.push_back(e); };
-    detector.process(scene.audio, keep);
-    detector.finish(keep);
-    return events;
-}
-
 // aubioonset (default method, default parameters) on a temporary WAV; every onset is a "pop".
 std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, const std::string& name) {
     const fs::path wav = dir / (name + ".wav"), out = dir / (name + ".aubio.txt");
@@ -246,9 +225,10 @@ int main(int argc, char** argv) {
             for (std::size_t i = next++; i < items.size(); i = next++) {
                 const synth::Scene scene = synth::render(items[i].options);
                 const double duration = static_cast<double>(scene.audio.size()) / scene.channels / scene.sample_rate;
-                const auto truth = truth_of(scene);
-                const auto confounders = confounders_of(scene);
-                ours[i] = score_file(detect(scene), truth, duration, {}, &confounders);
+                const auto truth = synth::truth(scene);
+                const auto confounders = synth::confounders(scene);
+                ours[i] = score_file(detect_all(scene.audio, scene.sample_rate, scene.channels), truth, duration, {},
+                                     &confounders);
                 if (aubio)
                     reference[i] =
                         score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);

@@ -69,11 +69,7 @@ int main(int argc, char** argv) {
                     o.episodes_per_min = episodes_per_min;
                 if (clunks_per_min > 0 && o.scenario != synth::Scenario::negatives) o.clunks_per_min = clunks_per_min;
                 const synth::Scene scene = synth::render(o);
-                Detector detector({}, scene.sample_rate, scene.channels);
-                std::vector<Event> events;
-                const EventHandler keep = [&](const Event& e) { events.push_back(e); };
-                detector.process(scene.audio, keep);
-                detector.finish(keep);
+                const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels);
 
                 std::vector<double> pops, clunks, times;
                 for (const auto& l : scene.labels) (l.kind == Kind::pop ? pops : clunks).push_back(l.time_s);

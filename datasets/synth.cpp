@@ -1940,4 +1940,16 @@ std::vector<std::string> write_scene(const Scene& scene, const std::string& dir,
     return {wav, csv, txt, confounders};
 }
 
+std::vector<LabelledEvent> truth(const Scene& scene) {
+    std::vector<LabelledEvent> out;
+    for (const auto& l : scene.labels) out.push_back({l.time_s, l.kind, l.episode, l.site});
+    return out;
+}
+
+std::vector<popwatch::Confounder> confounders(const Scene& scene) {
+    std::vector<popwatch::Confounder> out;
+    for (const auto& c : scene.confounders) out.push_back({c.time_s, c.duration_s, c.cls});
+    return out;
+}
+
 }  // namespace popwatch::synth

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "datasets/labels.hpp"
 #include "dsp/event.hpp"
 
 namespace popwatch::synth {
@@ -98,6 +99,10 @@ struct Scene {
 // Deterministic per options (seed included). Throws std::invalid_argument for options out of
 // range.
 Scene render(const Options& options);
+
+// The scene's labels and confounders in the forms the scorer reads (datasets/labels.hpp).
+std::vector<LabelledEvent> truth(const Scene& scene);
+std::vector<popwatch::Confounder> confounders(const Scene& scene);
 
 // Writes DIR/STEM.wav (32-bit float WAV), DIR/STEM.labels.csv (`time_s,kind,episode,site`,
 // clunk episode empty), DIR/STEM.labels.txt (Audacity label track, `start\tend\tlabel`, label

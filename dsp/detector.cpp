@@ -279,6 +279,16 @@ std::int64_t Detector::bad_samples() const { return impl_->bad; }
 std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
 
+std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
+                              const DetectorConfig& config) {
+    Detector detector(config, sample_rate, channels);
+    std::vector<Event> events;
+    const EventHandler keep = [&](const Event& e) { events.push_back(e); };
+    detector.process(interleaved, keep);
+    detector.finish(keep);
+    return events;
+}
+
 std::string explain(const Event& event, const DetectorConfig& config) {
     return explain_decision(event.features, classify(event.features, config), config);
 }

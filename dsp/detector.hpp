@@ -14,6 +14,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
@@ -47,6 +48,11 @@ class Detector {
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
+
+// Runs a whole in-memory recording through a Detector and returns every event (any kind): for
+// tests, training and benchmarks. Streaming callers use Detector directly.
+std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
+                              const DetectorConfig& config = {});
 
 // Human-readable reasons for an event's class: the features and which rules pushed it where.
 std::string explain(const Event& event, const DetectorConfig& config);

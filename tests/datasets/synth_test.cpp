@@ -131,7 +131,7 @@ TEST_CASE("synth: labels are sorted, inside the file and numbered by the 2 s epi
                 CHECK(l.episode == expected);
                 last_pop_s = l.time_s;
             }
-            for (const Confounder& c : scene.confounders) {
+            for (const synth::Confounder& c : scene.confounders) {
                 CHECK(c.time_s >= 0);
                 CHECK(c.time_s < duration_s(scene));
                 CHECK(c.duration_s > 0);
@@ -182,7 +182,7 @@ TEST_CASE("synth: the negatives scenario has no pops and no clunks, but plenty o
     const Scene scene = render(quick(Scenario::negatives, 5, 0.5));
     CHECK(scene.labels.empty());
     std::set<std::string> classes;
-    for (const Confounder& c : scene.confounders) classes.insert(c.cls);
+    for (const synth::Confounder& c : scene.confounders) classes.insert(c.cls);
     CHECK(classes.count("keyboard") == 1);
     CHECK(classes.size() >= 5);
     CHECK(scene.confounders.size() > 60);  // dense: > 2 transients per second
@@ -364,11 +364,11 @@ TEST_CASE("synth: real recordings are split between dev and test and mixed in", 
     o.use_real = true;
     const Scene scene = render(o);
     CHECK(std::any_of(scene.confounders.begin(), scene.confounders.end(),
-                      [](const Confounder& c) { return c.cls.rfind("real:", 0) == 0; }));
+                      [](const synth::Confounder& c) { return c.cls.rfind("real:", 0) == 0; }));
     o.use_real = false;
     const Scene synthetic = render(o);
     CHECK(std::none_of(synthetic.confounders.begin(), synthetic.confounders.end(),
-                       [](const Confounder& c) { return c.cls.rfind("real:", 0) == 0; }));
+                       [](const synth::Confounder& c) { return c.cls.rfind("real:", 0) == 0; }));
 }
 
 TEST_CASE("synth: popwatch synth writes the four files and reports bad arguments", "[synth]") {

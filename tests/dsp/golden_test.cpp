@@ -12,14 +12,8 @@ namespace {
 
 Score run(const synth::Options& options) {
     const synth::Scene scene = synth::render(options);
-    Detector detector({}, scene.sample_rate, scene.channels);
-    std::vector<Event> events;
-    const EventHandler keep = [&](const Event& e) { events.push_back(e); };
-    detector.process(scene.audio, keep);
-    detector.finish(keep);
-    std::vector<LabelledEvent> truth;
-    for (const auto& l : scene.labels) truth.push_back({l.time_s, l.kind, l.episode, l.site});
-    return score_file(events, truth, static_cast<double>(scene.audio.size()) / scene.sample_rate);
+    return score_file(detect_all(scene.audio, scene.sample_rate, scene.channels), synth::truth(scene),
+                      static_cast<double>(scene.audio.size()) / scene.sample_rate);
 }
 
 }  // namespace
