@@ -77,6 +77,8 @@ struct Detector::Impl {
     std::vector<Candidate> pending;  // sorted by trigger cell; capacity fixed
     std::size_t pending_capacity;
     std::int64_t frames = 0, bad = 0, candidate_count = 0, dropped = 0;
+    std::vector<Event> ready;  // decided, held for time order; capacity fixed
+    double reorder_s = 0;
     double last_pop_s = -1e300;
     int episode = -1;
 
@@ -119,6 +121,8 @@ struct Detector::Impl {
         pending_capacity = static_cast<std::size_t>(channels) *
                            static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
         pending.reserve(pending_capacity);
+        ready.reserve(pending_capacity);
+        reorder_s = 0.012 + 4.0 * static_cast<double>(cell) / fs;  // onset search reaches 8 ms + 2 cells back
     }
 
     // The loudest of the `hold_cells` cell levels ending at `newest`, from the channel's short
@@ -200,7 +204,7 @@ struct Detector::Impl {
 
     // Stage 2 for the oldest pending candidate: fuse it with candidates on other channels
     // within fuse_ms, measure on the loudest channel, classify, group pops into episodes.
-    void decide_front(const EventHandler& on_event) {
+    void decide_front() {
         const Candidate first = pending.front();
         std::int64_t best_cell = first.trigger_cell;
         int best = first.channel;
@@ -227,20 +231,43 @@ struct Detector::Impl {
         for (int i = 0; i < std::min<int>(channels, static_cast<int>(event.channel_level_db.size())); ++i)
             event.channel_level_db[static_cast<std::size_t>(i)] =
                 extractor.peak_db(inputs[static_cast<std::size_t>(i)].history, m.onset_frame, std::lround(0.01 * fs));
-        if (d.kind == Kind::pop) {
-            if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
-            event.episode = episode;
-            last_pop_s = event.time_s;
-        }
-        on_event(event);
+        // Refinement can move an onset back past one already decided (two channels, a slow
+        // attack): hold decided events briefly and release them in time order.
+        const auto at = std::upper_bound(ready.begin(), ready.end(), event.time_s,
+                                         [](double t, const Event& e) { return t < e.time_s; });
+        if (ready.size() < ready.capacity())
+            ready.insert(at, event);
+        else
+            ++dropped;  // cannot happen: release() runs after every decision
     }
 
     void decide_due(const EventHandler& on_event, bool all) {
         while (!pending.empty()) {
             const std::int64_t due = (pending.front().trigger_cell + 1) * cell + extractor.frames_after();
             if (!all && due > frames) break;
-            decide_front(on_event);
+            decide_front();
+            release(on_event, false);
         }
+        release(on_event, all);
+    }
+
+    // Emits the held events that no later decision can precede: every undecided or future
+    // candidate triggers at or after `horizon`, and refinement moves an onset back by less
+    // than `reorder_s`. Pops get their episode here, in time order.
+    void release(const EventHandler& on_event, bool all) {
+        const std::int64_t horizon = pending.empty() ? frames : std::min(frames, pending.front().trigger_cell * cell);
+        const double limit = static_cast<double>(horizon) / fs - reorder_s;
+        std::size_t n = 0;
+        while (n < ready.size() && (all || ready[n].time_s < limit)) {
+            Event& event = ready[n++];
+            if (event.kind == Kind::pop) {
+                if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
+                event.episode = episode;
+                last_pop_s = event.time_s;
+            }
+            on_event(event);
+        }
+        ready.erase(ready.begin(), ready.begin() + static_cast<std::ptrdiff_t>(n));
     }
 };
 
