@@ -58,7 +58,10 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     const float noise = 3 * std::sqrt(static_cast<float>(db_to_power(background_db)));
     const float threshold = std::max(0.1f * peak, noise);
     const auto bridge = std::max<std::int64_t>(2, static_cast<std::int64_t>(0.0005 * fs_));
-    const std::int64_t limit = peak_at - static_cast<std::int64_t>(0.008 * fs_);
+    // Not back past the previous candidate's trigger: that sound is already that candidate's.
+    const std::int64_t previous = first_onset_from(h, cell_start) - 1;
+    const std::int64_t floor = previous >= h.onsets.begin() ? h.onsets.at(previous) + cell_ : peak_at - 1000000;
+    const std::int64_t limit = std::max(peak_at - static_cast<std::int64_t>(0.008 * fs_), std::min(floor, peak_at));
     std::int64_t onset = peak_at, quiet = 0;
     for (std::int64_t i = peak_at; i >= limit && i >= h.samples.begin(); --i) {
         if (std::abs(h.samples.at(i)) >= threshold) {
