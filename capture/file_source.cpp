@@ -38,7 +38,8 @@ FileSource::FileSource(const std::string& path) : path_(path) {
     // its log ("data : 384000 (should be 191978)"); that note is the only sign of truncation.
     char log[2048] = {};
     sf_command(file_, SFC_GET_LOG_INFO, log, sizeof log);
-    for (const char* line = log; line && *line; line = std::strchr(line, '\n') ? std::strchr(line, '\n') + 1 : nullptr) {
+    for (const char* line = log; line && *line;
+         line = std::strchr(line, '\n') ? std::strchr(line, '\n') + 1 : nullptr) {
         const char* end = std::strchr(line, '\n');
         const std::string text(line, end ? static_cast<std::size_t>(end - line) : std::strlen(line));
         if ((text.rfind("data", 0) == 0 || text.rfind("SSND", 0) == 0) && text.find("should be") != std::string::npos)

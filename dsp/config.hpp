@@ -6,9 +6,10 @@ namespace popwatch {
 
 struct DetectorConfig {
     // --- stage 1: the time-domain gate (runs on every sample, must be cheap) -----------------
-    float highpass_hz = 80;          // removes DC, motion (<50 Hz) and heartbeat fundamentals, keeps clunks (50-200 Hz)
-    float cell_ms = 0.5f;            // energy cell: fine enough to split pops 5 ms apart, coarse enough to be cheap
-    float background_rise_s = 2.0f;  // background follows rising energy slowly, so a pop does not lift it
+    float highpass_hz = 80;           // removes DC, motion (<50 Hz) and heartbeat thumps that mask contact pops;
+                                      //   clunks (50-200 Hz) lose some level below it but stay audible
+    float cell_ms = 0.5f;             // energy cell: fine enough to split pops 5 ms apart, coarse enough to be cheap
+    float background_rise_s = 2.0f;   // background follows rising energy slowly, so a pop does not lift it
     float background_fall_s = 0.15f;  // ...and falling energy quickly, so it recovers after a loud sound
     float gate_db = 8;                // a candidate starts this far above the background (adaptive threshold)
     float floor_dbfs = -72;           // absolute floor: nothing quieter than this is a candidate (silent rooms)

@@ -33,7 +33,7 @@ void PowerSpectrum::operator()(std::span<const float> frame, std::span<float> po
 
 SpectralShape spectral_shape(std::span<const float> power, double bin_hz, double min_hz) {
     constexpr double tiny = 1e-30;
-    double total = 0, weighted = 0, low = 0, mid = 0, high = 0, top = 0, log_sum = 0;
+    double total = 0, weighted = 0, low = 0, mid = 0, high = 0, top = 0;
     std::size_t n = 0;
     const auto first = static_cast<std::size_t>(std::ceil(min_hz / bin_hz));
     for (std::size_t k = std::max<std::size_t>(first, 1); k < power.size(); ++k) {
@@ -44,7 +44,6 @@ SpectralShape spectral_shape(std::span<const float> power, double bin_hz, double
         if (f >= 500 && f <= 2000) mid += p;
         if (f > 2000) high += p;
         if (f > 6000) top += p;
-        log_sum += std::log(p + tiny);
         ++n;
     }
     SpectralShape s;
@@ -57,7 +56,6 @@ SpectralShape spectral_shape(std::span<const float> power, double bin_hz, double
     }
     s.centroid_hz = static_cast<float>(centroid);
     s.spread_hz = static_cast<float>(std::sqrt(var / total));
-    s.flatness = static_cast<float>(std::exp(log_sum / static_cast<double>(n)) / (total / static_cast<double>(n)));
     s.low_db = static_cast<float>(10 * std::log10((low + tiny) / total));
     s.high_db = static_cast<float>(10 * std::log10((high + tiny) / total));
     s.mid_db = static_cast<float>(10 * std::log10((mid + tiny) / total));

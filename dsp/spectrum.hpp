@@ -1,5 +1,5 @@
 // Power spectrum of one Hann-windowed frame on KissFFT's real FFT, and the shape measures the
-// classifier uses (centroid, spread, flatness, band balance). Allocates only at construction.
+// classifier uses (centroid, spread, band balance). Allocates only at construction.
 #pragma once
 
 #include <cstddef>
@@ -34,11 +34,10 @@ class PowerSpectrum {
 struct SpectralShape {
     float centroid_hz = 0;
     float spread_hz = 0;
-    float flatness = 0;  // geometric / arithmetic mean of power, 0 (tonal) .. 1 (white)
-    float low_db = 0;    // energy below 500 Hz over total
-    float high_db = 0;   // energy above 2 kHz over total
-    float mid_db = 0;    // energy 500 Hz - 2 kHz over total
-    float top_db = 0;    // energy above 6 kHz over total
+    float low_db = 0;   // energy below 500 Hz over total
+    float high_db = 0;  // energy above 2 kHz over total
+    float mid_db = 0;   // energy 500 Hz - 2 kHz over total
+    float top_db = 0;   // energy above 6 kHz over total
 };
 
 // Shape of a power spectrum, ignoring bins below `min_hz` (the high-pass region).
