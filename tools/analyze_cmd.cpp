@@ -205,7 +205,7 @@ void register_analyze(CLI::App& app, int& exit_code) {
         ->check(CLI::IsMember({"table", "csv", "jsonl", "audacity"}));
     cmd->add_flag("--all", o->all, "Also print transients classified as other (typing, knocks, ...)");
     cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
-    cmd->add_flag("--explain", o->explain, "Print each event's features and the rules that decided its kind");
+    cmd->add_flag("--explain", o->explain, "Print each event's features and what each contributed to its kind");
     cmd->add_option("--jobs,-j", o->jobs, "Files analysed in parallel (default: all cores)");
     cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
         ->capture_default_str()
