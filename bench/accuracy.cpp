@@ -93,14 +93,11 @@ std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, 
         }
         std::fclose(in);
     }
-    // aubio has no episodes: group its onsets with the same gap rule.
-    double last = -1e300;
-    int episode = -1;
-    for (Event& e : events) {
-        if (e.time_s - last >= DetectorConfig{}.episode_gap_s) ++episode;
-        e.episode = episode;
-        last = e.time_s;
-    }
+    // aubio has no episodes: group its onsets with the same gap rule as the labels.
+    std::vector<double> times;
+    for (const Event& e : events) times.push_back(e.time_s);
+    const std::vector<int> episodes = group_episodes(times, DetectorConfig{}.episode_gap_s);
+    for (std::size_t i = 0; i < events.size(); ++i) events[i].episode = episodes[i];
     fs::remove(wav);
     fs::remove(out);
     return events;

@@ -1725,18 +1725,14 @@ void add_demo_acts(Builder& b, Rng& r) {
     b.hands_busy.clear();  // keep_clear already covers the sessions
 }
 
+// The same gap rule the label reader applies (datasets/labels.hpp); labels are in time order.
 void number_episodes(std::vector<Label>& labels) {
-    int episode = -1;
-    double last_pop_s = -std::numeric_limits<double>::infinity();
-    for (Label& l : labels) {
-        if (l.kind != Kind::pop) {
-            l.episode = -1;
-            continue;
-        }
-        if (l.time_s - last_pop_s >= episode_gap_s) ++episode;
-        l.episode = episode;
-        last_pop_s = l.time_s;
-    }
+    std::vector<double> pop_times;
+    for (const Label& l : labels)
+        if (l.kind == Kind::pop) pop_times.push_back(l.time_s);
+    const std::vector<int> episodes = group_episodes(pop_times, episode_gap_s);
+    std::size_t k = 0;
+    for (Label& l : labels) l.episode = l.kind == Kind::pop ? episodes[k++] : -1;
 }
 
 void validate(const Options& o) {
