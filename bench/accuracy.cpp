@@ -187,6 +187,32 @@ void real_recordings(const std::string& real_dir) {
     }
 }
 
+// One row per labelled pop or clunk: what the detector made of it. For finding where recall is
+// lost; use it on the dev split only (looking at test-split misses is tuning on the test split).
+void write_misses(std::FILE* out, const std::string& name, const synth::Scene& scene,
+                  const std::vector<Event>& events) {
+    for (std::size_t li = 0; li < scene.labels.size(); ++li) {
+        const synth::Label& l = scene.labels[li];
+        const Event* nearest = nullptr;
+        for (const Event& e : events)
+            if (!nearest || std::abs(e.time_s - l.time_s) < std::abs(nearest->time_s - l.time_s)) nearest = &e;
+        double gap_prev = 99, gap_next = 99;
+        if (li > 0) gap_prev = l.time_s - scene.labels[li - 1].time_s;
+        if (li + 1 < scene.labels.size()) gap_next = scene.labels[li + 1].time_s - l.time_s;
+        std::string near_conf;
+        for (const synth::Confounder& c : scene.confounders)
+            if (c.time_s < l.time_s + 0.05 && c.time_s + c.duration_s > l.time_s - 0.25) {
+                if (!near_conf.empty()) near_conf += ';';
+                near_conf += c.cls;
+            }
+        const double dt = nearest ? nearest->time_s - l.time_s : 99;
+        std::fprintf(out, "%s,%.0f,%.4f,%s,%s,%.1f,%.2f,%.3f,%.3f,%.4f,%s,%.3f,%s\n", name.c_str(), scene.sample_rate,
+                     l.time_s, std::string(kind_name(l.kind)).c_str(), l.site.c_str(), l.snr_db, l.duration_s * 1e3,
+                     gap_prev, gap_next, dt, nearest ? std::string(kind_name(nearest->kind)).c_str() : "none",
+                     nearest ? nearest->pop_probability : 0.0f, near_conf.c_str());
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -204,7 +230,26 @@ int main(int argc, char** argv) {
     app.add_option("--min-episode-recall", min_episode_recall, "Exit 5 if pooled episode recall is below this");
     app.add_option("--max-false-per-hour", max_false_per_hour,
                    "Exit 5 if false pops per hour of negatives exceed this");
+    std::string misses_path;
+    app.add_option("--misses", misses_path,
+                   "Write one CSV row per labelled event with the nearest detection (dev split only: for "
+                   "finding where recall is lost)");
     CLI11_PARSE(app, argc, argv);
+    std::FILE* misses = nullptr;
+    if (!misses_path.empty()) {
+        if (split_name != "dev") {
+            std::fprintf(stderr, "--misses is for the dev split only (add --split dev)\n");
+            return 2;
+        }
+        misses = std::fopen(misses_path.c_str(), "w");
+        if (!misses) {
+            std::fprintf(stderr, "cannot write %s\n", misses_path.c_str());
+            return 4;
+        }
+        std::fprintf(misses,
+                     "file,rate,time_s,kind,site,snr_db,dur_ms,gap_prev_s,gap_next_s,nearest_dt_s,nearest_kind,"
+                     "nearest_p_pop,confounders_near\n");
+    }
 
     std::vector<synth::Split> splits;
     if (split_name != "test") splits.push_back(synth::Split::dev);
@@ -224,17 +269,19 @@ int main(int argc, char** argv) {
                 const double duration = static_cast<double>(scene.audio.size()) / scene.channels / scene.sample_rate;
                 const auto truth = synth::truth(scene);
                 const auto confounders = synth::confounders(scene);
-                ours[i] = score_file(detect_all(scene.audio, scene.sample_rate, scene.channels), truth, duration, {},
-                                     &confounders);
+                const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels);
+                ours[i] = score_file(events, truth, duration, {}, &confounders);
                 if (aubio)
                     reference[i] =
                         score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);
                 std::lock_guard lock(print);
+                if (misses) write_misses(misses, items[i].name, scene, events);
                 std::fprintf(stderr, "\r  %zu/%zu files scored ", ++done, items.size());
             }
         });
     for (auto& t : pool_threads) t.join();
     std::fprintf(stderr, "\n");
+    if (misses) std::fclose(misses);
     if (aubio) fs::remove_all(tmp);
 
     const auto group = [&](const std::vector<Score>& scores) {
