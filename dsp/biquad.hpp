@@ -104,8 +104,12 @@ class Biquad {
             const auto state = run(0, 0, j, col);
             for (std::size_t r = 0; r < 4; ++r)
                 h_lo_[j][r] = static_cast<float>(col[r]), h_hi_[j][r] = static_cast<float>(col[4 + r]);
-            (j < 4 ? f_lo_[0][j] : f_hi_[0][j - 4]) = static_cast<float>(state[0]);
-            (j < 4 ? f_lo_[1][j] : f_hi_[1][j - 4]) = static_cast<float>(state[1]);
+            for (std::size_t k = 0; k < 2; ++k) {
+                if (j < 4)
+                    f_lo_[k][j] = static_cast<float>(state[k]);
+                else
+                    f_hi_[k][j - 4] = static_cast<float>(state[k]);
+            }
         }
         for (std::size_t k = 0; k < 2; ++k) {
             const auto state = run(k == 0, k == 1, block, col);  // no impulse: the state alone

@@ -5,3 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 ctest --test-dir build -L fast --output-on-failure -j"$(nproc)" --timeout 600
+# A short fuzz pass over every parser of outside input (libFuzzer, ASan + UBSan); longer runs:
+# scripts/fuzz.sh SECONDS
+scripts/fuzz.sh "${POPWATCH_FUZZ_SECONDS:-20}"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The fast test suite under sanitizers, each in its own build directory:
+#   scripts/sanitize.sh address   ASan + UBSan (build-asan): memory errors, leaks, undefined behaviour
+#   scripts/sanitize.sh thread    TSan (build-tsan): data races between the capture and analysis threads
+# Without an argument, both. About 10 minutes each on 2 cores; not part of the CI run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --no-build
+kinds=("$@")
+[ ${#kinds[@]} -gt 0 ] || kinds=(address thread)
+for kind in "${kinds[@]}"; do
+  dir=build-${kind/address/asan}
+  dir=${dir/thread/tsan}
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPWATCH_SANITIZE="$kind" -DPOPWATCH_BENCH=ON >/dev/null
+  cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
+  # halt_on_error: the first report fails the test that caused it.
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir "$dir" -L fast --output-on-failure -j"$(nproc)" --timeout 1800
+done
