@@ -1,10 +1,12 @@
 // `popwatch listen`: monitor a microphone live. The command only parses options and wires the
 // input, the monitor (tools/monitor.hpp) and the sinks; SIGINT/SIGTERM end the session cleanly.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 
 #include "capture/live_source.hpp"
@@ -45,6 +47,46 @@ void install_stop_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
+// The audio libraries write diagnostics to stderr from their own threads (PortAudio's ALSA
+// host API prints "Expression ... failed" when a device vanishes; ALSA and JACK print pages while
+// probing). None of it is actionable, and it would break the status line. For the session, fd 2
+// points at /dev/null and popwatch's own messages go to a duplicate of the real stderr.
+// POPWATCH_AUDIO_DEBUG=1 leaves stderr alone.
+class PrivateStderr {
+   public:
+    PrivateStderr() {
+        const char* debug = std::getenv("POPWATCH_AUDIO_DEBUG");
+        if (debug && *debug && *debug != '0') return;
+        std::fflush(stderr);
+        const int real = ::dup(STDERR_FILENO);
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (real < 0 || null < 0) {
+            if (real >= 0) ::close(real);
+            if (null >= 0) ::close(null);
+            return;
+        }
+        ::fcntl(real, F_SETFD, FD_CLOEXEC);
+        ::dup2(null, STDERR_FILENO);
+        ::close(null);
+        real_ = real;
+        file_ = ::fdopen(real, "w");
+        if (file_) std::setvbuf(file_, nullptr, _IOLBF, 0);
+    }
+    ~PrivateStderr() {
+        if (real_ < 0) return;
+        std::fflush(file_);
+        ::dup2(real_, STDERR_FILENO);
+        std::fclose(file_);  // closes real_
+    }
+    PrivateStderr(const PrivateStderr&) = delete;
+    PrivateStderr& operator=(const PrivateStderr&) = delete;
+    std::FILE* get() const { return file_ ? file_ : stderr; }
+
+   private:
+    int real_ = -1;
+    std::FILE* file_ = nullptr;
+};
+
 int run(const ListenOptions& o) {
     const Format format =
         o.format.empty() ? (isatty(STDOUT_FILENO) ? Format::table : Format::csv) : parse_format(o.format);
@@ -53,9 +95,11 @@ int run(const ListenOptions& o) {
     options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
 
+    const bool status = isatty(STDERR_FILENO) != 0;
+    PrivateStderr err;
     std::unique_ptr<ClipSink> clips;
     if (!o.keep_clips.empty())
-        clips = std::make_unique<ClipSink>(o.keep_clips, static_cast<std::uint64_t>(o.clip_cap_mb * 1e6));
+        clips = std::make_unique<ClipSink>(o.keep_clips, static_cast<std::uint64_t>(o.clip_cap_mb * 1e6), err.get());
 
     PortAudioOptions device;
     device.device = o.device;
@@ -64,20 +108,18 @@ int run(const ListenOptions& o) {
     PortAudioInput input(device);
 
     install_stop_handlers();
-    std::vector<Sink*> sinks;
-    const bool status = isatty(STDERR_FILENO) != 0;
-    PrinterSink printer(format, sites, o.all, status);
-    sinks.push_back(&printer);
+    PrinterSink printer(format, sites, o.all, status, stdout, err.get());
+    std::vector<Sink*> sinks{&printer};
     if (clips) sinks.push_back(clips.get());
     Monitor monitor(input, sinks, options);
     try {
         monitor.run(stop_requested);
     } catch (const DeviceError& e) {
-        std::fprintf(stderr, "popwatch listen: %s\n", e.what());
+        std::fprintf(err.get(), "popwatch listen: %s\n", e.what());
         return exit_bad_input;
     }
     if (clips && clips->saved() > 0)
-        std::fprintf(stderr, "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
+        std::fprintf(err.get(), "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
     return exit_ok;
 }
 

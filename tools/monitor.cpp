@@ -64,7 +64,12 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         beating = false;
         stats.online = true;
     };
+    bool started = false;
     const auto feed = [&](std::size_t frames) {
+        if (!started) {
+            started = true;
+            for (Sink* s : sinks_) s->on_start(input_.name(), rate_, channels);
+        }
         const std::span<const float> audio(block.data(), frames * static_cast<std::size_t>(channels));
         for (float x : audio) peak = std::max(peak, std::abs(x));
         for (Sink* s : sinks_) s->on_audio(audio, position_s(), rate_, channels);
@@ -94,7 +99,6 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
     const auto sleep_s = [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); };
 
     start_segment();
-    for (Sink* s : sinks_) s->on_start(input_.name(), rate_, channels);
     while (!stop.load(std::memory_order_relaxed)) {
         const double now = now_s();
         if (options_.duration_s > 0 && now >= options_.duration_s) break;

@@ -47,7 +47,7 @@ struct Notice {
 class Sink {
    public:
     virtual ~Sink() = default;
-    // The input is open and about to be analysed (once per session; a reopened device keeps it).
+    // The first audio of the session has arrived and is about to be analysed (once per session).
     virtual void on_start(const std::string& /*input_name*/, double /*rate*/, int /*channels*/) {}
     // Each block of audio as it is analysed (interleaved; `at_s` is the session time of its first
     // frame). Only sinks that keep clips look at it; nothing else ever stores audio.
@@ -70,7 +70,7 @@ struct MonitorOptions {
     double start_grace_s = 5;        // ... or none at all this long after opening (sound servers can
                                      //   take a second or more to deliver the first buffer)
     double retry_first_s = 0.5;      // first reopen attempt after going offline ...
-    double retry_max_s = 10;         // ... then doubling up to this
+    double retry_max_s = 5;          // ... then doubling up to this
     double poll_s = 0.005;           // sleep when the ring is empty
     double status_every_s = 0.25;    // on_status period
     std::size_t block_frames = 2048; // largest block handed to the detector at once
