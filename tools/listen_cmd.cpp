@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -27,6 +28,7 @@ struct ListenOptions {
     std::string format;
     std::string keep_clips;
     double clip_cap_mb = 100;
+    double buffer_ms = 100;
     bool all = false;
     float episode_gap_s = DetectorConfig{}.episode_gap_s;
 };
@@ -94,6 +96,7 @@ int run(const ListenOptions& o) {
     MonitorOptions options;
     options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
+    options.poll_s = poll_interval_s(o.buffer_ms / 1000);
 
     const bool status = isatty(STDERR_FILENO) != 0;
     PrivateStderr err;
@@ -105,6 +108,7 @@ int run(const ListenOptions& o) {
     device.device = o.device;
     device.channels = o.channels;
     device.sample_rate = o.rate;
+    device.latency_s = o.buffer_ms / 1000;
     PortAudioInput input(device);
 
     install_stop_handlers();
@@ -155,6 +159,11 @@ void register_listen(CLI::App& app, int& exit_code) {
     cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
         ->capture_default_str()
         ->check(CLI::PositiveNumber);
+    cmd->add_option("--buffer-ms", o->buffer_ms,
+                    "Audio buffering asked of the device: larger costs less CPU, adds latency (detection itself\n"
+                    "waits ~250 ms for context after a pop)")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1000.0));
     cmd->add_option("--keep-clips", o->keep_clips,
                     "Save a 1 s WAV around each pop and clunk in this private directory (0700, files 0600)");
     cmd->add_option("--clip-cap-mb", o->clip_cap_mb, "Stop keeping clips when the directory's clips reach this size")

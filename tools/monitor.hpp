@@ -10,6 +10,7 @@
 // is back. Monitored time counts only audio actually analysed; offline gaps are reported apart.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -75,6 +76,10 @@ struct MonitorOptions {
     double status_every_s = 0.25;    // on_status period
     std::size_t block_frames = 2048; // largest block handed to the detector at once
 };
+
+// How long the loop sleeps when the ring is empty, for a device buffering `buffer_s`: about twice
+// per buffer, within 5-20 ms (each wake-up costs CPU; each ms of sleep can add a ms of latency).
+inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2, 0.005, 0.02); }
 
 class Monitor {
    public:
