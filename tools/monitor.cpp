@@ -73,8 +73,8 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         const std::span<const float> audio(block.data(), frames * static_cast<std::size_t>(channels));
         for (float x : audio) peak = std::max(peak, std::abs(x));
         for (Sink* s : sinks_) s->on_audio(audio, position_s(), rate_, channels);
+        segment_frames_ += static_cast<std::int64_t>(frames);  // the detector has this block to decide on
         detector->process(audio, on_event);
-        segment_frames_ += static_cast<std::int64_t>(frames);
     };
     const auto update_counters = [&] {
         const InputHealth h = input_.health();

@@ -78,8 +78,8 @@ struct MonitorOptions {
 };
 
 // How long the loop sleeps when the ring is empty, for a device buffering `buffer_s`: about twice
-// per buffer, within 5-20 ms (each wake-up costs CPU; each ms of sleep can add a ms of latency).
-inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2, 0.005, 0.02); }
+// per buffer, within 5-50 ms (each wake-up costs CPU; each ms of sleep can add a ms of latency).
+inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2, 0.005, 0.05); }
 
 class Monitor {
    public:
@@ -90,7 +90,8 @@ class Monitor {
     // Then flushes the detector, calls on_end, closes the input and returns the totals.
     SessionStats run(const std::atomic<bool>& stop);
 
-    // Session time (s) of the next frame the detector will see: events are decided up to here.
+    // Session time (s) of the end of the audio given to the detector so far (during on_event: the
+    // end of the block being decided on).
     double position_s() const { return segment_start_s_ + static_cast<double>(segment_frames_) / rate_; }
 
    private:
