@@ -11,6 +11,7 @@ packages=(
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
   libxgboost-dev aubio-tools python3-mir-eval python3-numpy
   clang libclang-rt-14-dev
+  pulseaudio pulseaudio-utils libasound2-plugins
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -9,7 +9,8 @@ namespace popwatch {
 enum ExitCode : int {
     exit_ok = 0,
     exit_usage = 2,        // bad command line
-    exit_bad_input = 3,    // at least one input could not be (fully) read; the others were processed
+    exit_bad_input = 3,    // at least one input could not be (fully) read; the others were processed;
+                           //   listen/devices: no usable audio input device
     exit_failure = 4,      // an internal or environment error (disk full, ...)
     exit_below_floor = 5,  // eval: accuracy below the requested floor
 };
@@ -17,5 +18,7 @@ enum ExitCode : int {
 void register_analyze(CLI::App& app, int& exit_code);
 void register_synth(CLI::App& app, int& exit_code);
 void register_eval(CLI::App& app, int& exit_code);
+void register_listen(CLI::App& app, int& exit_code);
+void register_devices(CLI::App& app, int& exit_code);
 
 }  // namespace popwatch

@@ -1,0 +1,196 @@
+// `popwatch listen` and `popwatch devices` end to end. Tests tagged [live] need an audio input:
+// CTest runs them with the live_audio fixture (tests/live/pulse.sh), a private PulseAudio daemon
+// whose null sink "virt" is the default source, so what `paplay --device=virt` plays is captured
+// in real time through PortAudio's ALSA default device, as from a microphone.
+#include <sys/stat.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+
+#include "../dsp/test_signals.hpp"
+#include "cli_support.hpp"
+
+using namespace popwatch;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Row {
+    double time_s;
+    std::string kind;
+    std::string episode;
+};
+
+// The fields of analyze's CSV that these tests look at.
+std::vector<Row> parse_csv(const std::vector<std::string>& rows) {
+    std::vector<Row> out;
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+        std::vector<std::string> f;
+        std::stringstream s(rows[i]);
+        for (std::string field; std::getline(s, field, ',');) f.push_back(field);
+        if (rows[i].back() == ',') f.emplace_back();
+        REQUIRE(f.size() == 9);
+        out.push_back({std::stod(f[1]), f[3], f[8]});
+    }
+    return out;
+}
+
+bool live_audio_available() {
+    const char* dir = std::getenv("XDG_RUNTIME_DIR");
+    return dir && fs::exists(fs::path(dir) / "pulse" / "native");
+}
+
+constexpr double rate = 48000;
+// Pops at these times (s) in the played recording: with --episode-gap 0.5, two in one episode,
+// then two more episodes.
+const std::vector<double> pop_times{0.6, 0.93, 2.1, 3.25};
+
+}  // namespace
+
+TEST_CASE("listen hears pops played into the sound server, with their spacing, and stops on SIGINT",
+          "[cli][listen][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("listen-live");
+    auto x = test::noise(4.3, rate, 0.001f);
+    for (double t : pop_times) test::add_pop(x, rate, t);
+    test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
+
+    test::Background listen("listen --format csv --episode-gap 0.5 --keep-clips " + (dir / "clips").string(), dir);
+    REQUIRE(listen.wait_for_stderr("listening to", 20));  // audio is flowing
+    const std::string play = "paplay --device=virt " + (dir / "pops.wav").string();
+    REQUIRE(std::system(play.c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server's buffering
+    listen.signal(SIGINT);
+    const auto r = listen.finish(10);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+
+    // Exactly the pops, nothing else, spaced as played (±15 ms), grouped into episodes.
+    const auto lines = test::lines(r.out);
+    REQUIRE(!lines.empty());
+    CHECK(lines[0] == "file,time_s,duration_s,kind,confidence,channel,site,position_cm,episode");
+    const auto rows = parse_csv(lines);
+    INFO(r.out);
+    REQUIRE(rows.size() == pop_times.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        CHECK(rows[i].kind == "pop");
+        if (i > 0) CHECK(rows[i].time_s - rows[i - 1].time_s == Approx(pop_times[i] - pop_times[i - 1]).margin(0.015));
+    }
+    CHECK(rows[0].episode == rows[1].episode);
+    CHECK(rows[1].episode != rows[2].episode);
+    CHECK(rows[2].episode != rows[3].episode);
+
+    // The session summary, on stderr, after the signal.
+    CHECK(r.err.find("session:") != std::string::npos);
+    CHECK(r.err.find("4 pops in 3 episodes, 0 clunks") != std::string::npos);
+    CHECK(r.err.find("input overflows: 0") != std::string::npos);
+
+    // A private clip per pop, at most a second long.
+    struct stat st{};
+    REQUIRE(::stat((dir / "clips").c_str(), &st) == 0);
+    CHECK((st.st_mode & 0777) == 0700);
+    int clips = 0;
+    for (const auto& e : fs::directory_iterator(dir / "clips")) {
+        ++clips;
+        CHECK(e.path().filename().string().rfind("pop-", 0) == 0);
+        REQUIRE(::stat(e.path().c_str(), &st) == 0);
+        CHECK((st.st_mode & 0777) == 0600);
+        SF_INFO info{};
+        SNDFILE* f = sf_open(e.path().c_str(), SFM_READ, &info);
+        REQUIRE(f);
+        sf_close(f);
+        CHECK(info.frames > 0);
+        CHECK(static_cast<double>(info.frames) / info.samplerate <= 1.0);
+    }
+    CHECK(clips == static_cast<int>(pop_times.size()));
+}
+
+TEST_CASE("listen --for stops by itself and prints the summary", "[cli][listen][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("listen-for");
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto r = test::popwatch("listen --for 1.5 --format csv --rate 48000", dir);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    INFO(r.err);
+    CHECK(r.code == 0);
+    CHECK(took >= 1.5);
+    CHECK(took < 8);
+    CHECK(r.out == "file,time_s,duration_s,kind,confidence,channel,site,position_cm,episode\n");  // silence
+    CHECK(r.err.find("session:") != std::string::npos);
+    CHECK(r.err.find("(0:00:01.5 elapsed)") != std::string::npos);
+    CHECK(r.err.find("0 pops in 0 episodes") != std::string::npos);
+    CHECK(r.err.find("ALSA lib") == std::string::npos);  // the audio libraries' noise is kept out
+}
+
+TEST_CASE("devices lists the default input", "[cli][devices][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("devices");
+    const auto r = test::popwatch("devices", dir);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("* ") != std::string::npos);
+    CHECK(r.out.find("default") != std::string::npos);
+    CHECK(r.err.empty());
+    const auto j = test::popwatch("devices --format jsonl", dir);
+    CHECK(j.code == 0);
+    CHECK(j.out.find("\"default\":true") != std::string::npos);
+}
+
+TEST_CASE("listen names a device it cannot find and exits 3", "[cli][listen]") {
+    const auto dir = test::scratch_dir("listen-baddev");
+    const auto r = test::popwatch("listen --device no-such-microphone-xyz --for 1", dir);
+    CHECK(r.code == 3);
+    const auto lines = test::lines(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("popwatch listen: ", 0) == 0);
+    CHECK(r.out.empty());
+}
+
+TEST_CASE("listen refuses a clip directory other users can read", "[cli][listen]") {
+    const auto dir = test::scratch_dir("listen-clipdir");
+    fs::create_directories(dir / "open");
+    fs::permissions(dir / "open", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+    const auto r = test::popwatch("listen --for 1 --keep-clips " + (dir / "open").string(), dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("private directory") != std::string::npos);
+}
+
+TEST_CASE("listen --help documents the options and exit codes", "[cli][listen]") {
+    const auto dir = test::scratch_dir("listen-help");
+    const auto r = test::popwatch("listen --help", dir);
+    CHECK(r.code == 0);
+    for (const char* option : {"--device", "--channels", "--rate", "--sites", "--for", "--format", "--keep-clips",
+                               "--clip-cap-mb", "Exit codes"})
+        CHECK(r.out.find(option) != std::string::npos);
+}
+
+TEST_CASE("listen survives a sound server restart: offline, back online, still hearing pops",
+          "[cli][listen][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("listen-restart");
+    auto x = test::noise(1.5, rate, 0.001f);
+    test::add_pop(x, rate, 0.5);
+    test::write_wav(dir / "pop.wav", x, static_cast<int>(rate));
+    const std::string pulse = std::string(POPWATCH_SOURCE_DIR) + "/tests/live/pulse.sh ";
+    const std::string runtime = std::getenv("XDG_RUNTIME_DIR");
+
+    test::Background listen("listen --format csv", dir);
+    REQUIRE(listen.wait_for_stderr("listening to", 20));
+    // The daemon goes away (like an unplugged microphone) and comes back.
+    REQUIRE(std::system((pulse + "stop " + runtime).c_str()) == 0);
+    CHECK(listen.wait_for_stderr("microphone offline", 10));
+    REQUIRE(std::system((pulse + "start " + runtime + " >/dev/null").c_str()) == 0);
+    REQUIRE(listen.wait_for_stderr("back online", 20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    REQUIRE(std::system(("paplay --device=virt " + (dir / "pop.wav").string()).c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    listen.signal(SIGTERM);
+    const auto r = listen.finish(10);
+    INFO(r.err);
+    CHECK(r.code == 0);
+    const auto rows = parse_csv(test::lines(r.out));
+    INFO(r.out);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].kind == "pop");
+    CHECK(r.err.find("offline: 1 gap") != std::string::npos);
+}

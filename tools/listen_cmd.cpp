@@ -1,0 +1,185 @@
+// `popwatch listen`: monitor a microphone live. The command only parses options and wires the
+// input, the monitor (tools/monitor.hpp) and the sinks; SIGINT/SIGTERM end the session cleanly.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include "capture/live_source.hpp"
+#include "tools/commands.hpp"
+#include "tools/listen_sinks.hpp"
+#include "tools/monitor.hpp"
+#include "tools/output.hpp"
+
+namespace popwatch {
+namespace {
+
+struct ListenOptions {
+    std::string device;
+    int channels = 1;
+    double rate = 0;
+    std::string sites;
+    double for_s = 0;
+    std::string format;
+    std::string keep_clips;
+    double clip_cap_mb = 100;
+    double buffer_ms = 100;
+    bool all = false;
+    float episode_gap_s = DetectorConfig{}.episode_gap_s;
+};
+
+std::atomic<bool> stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "set from a signal handler");
+
+extern "C" void on_stop_signal(int) { stop_requested.store(true); }
+
+// The first SIGINT/SIGTERM asks the session to end (flush, summary); SA_RESETHAND makes a second
+// one end the process the default way, in case something hangs.
+void install_stop_handlers() {
+    struct sigaction sa{};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+// The audio libraries write diagnostics to stderr from their own threads (PortAudio's ALSA
+// host API prints "Expression ... failed" when a device vanishes; ALSA and JACK print pages while
+// probing). None of it is actionable, and it would break the status line. For the session, fd 2
+// points at /dev/null and popwatch's own messages go to a duplicate of the real stderr.
+// POPWATCH_AUDIO_DEBUG=1 leaves stderr alone.
+class PrivateStderr {
+   public:
+    PrivateStderr() {
+        const char* debug = std::getenv("POPWATCH_AUDIO_DEBUG");
+        if (debug && *debug && *debug != '0') return;
+        std::fflush(stderr);
+        const int real = ::dup(STDERR_FILENO);
+        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (real < 0 || null < 0) {
+            if (real >= 0) ::close(real);
+            if (null >= 0) ::close(null);
+            return;
+        }
+        ::fcntl(real, F_SETFD, FD_CLOEXEC);
+        ::dup2(null, STDERR_FILENO);
+        ::close(null);
+        real_ = real;
+        file_ = ::fdopen(real, "w");
+        if (file_) std::setvbuf(file_, nullptr, _IOLBF, 0);
+    }
+    ~PrivateStderr() {
+        if (real_ < 0) return;
+        std::fflush(file_);
+        ::dup2(real_, STDERR_FILENO);
+        std::fclose(file_);  // closes real_
+    }
+    PrivateStderr(const PrivateStderr&) = delete;
+    PrivateStderr& operator=(const PrivateStderr&) = delete;
+    std::FILE* get() const { return file_ ? file_ : stderr; }
+
+   private:
+    int real_ = -1;
+    std::FILE* file_ = nullptr;
+};
+
+int run(const ListenOptions& o) {
+    const Format format =
+        o.format.empty() ? (isatty(STDOUT_FILENO) ? Format::table : Format::csv) : parse_format(o.format);
+    const SiteMap sites = o.sites.empty() ? SiteMap{} : SiteMap::parse(o.sites);
+    MonitorOptions options;
+    options.detector.episode_gap_s = o.episode_gap_s;
+    options.duration_s = o.for_s;
+    options.poll_s = poll_interval_s(o.buffer_ms / 1000);
+
+    const bool status = isatty(STDERR_FILENO) != 0;
+    PrivateStderr err;
+    std::unique_ptr<ClipSink> clips;
+    if (!o.keep_clips.empty())
+        clips = std::make_unique<ClipSink>(o.keep_clips, static_cast<std::uint64_t>(o.clip_cap_mb * 1e6), err.get());
+
+    PortAudioOptions device;
+    device.device = o.device;
+    device.channels = o.channels;
+    device.sample_rate = o.rate;
+    device.latency_s = o.buffer_ms / 1000;
+    PortAudioInput input(device);
+
+    install_stop_handlers();
+    PrinterSink printer(format, sites, o.all, status, stdout, err.get());
+    std::vector<Sink*> sinks{&printer};
+    if (clips) sinks.push_back(clips.get());
+    Monitor monitor(input, sinks, options);
+    try {
+        monitor.run(stop_requested);
+    } catch (const DeviceError& e) {
+        std::fprintf(err.get(), "popwatch listen: %s\n", e.what());
+        return exit_bad_input;
+    }
+    if (clips && clips->saved() > 0)
+        std::fprintf(err.get(), "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
+    return exit_ok;
+}
+
+}  // namespace
+
+void register_listen(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<ListenOptions>();
+    CLI::App* cmd = app.add_subcommand("listen", "Monitor a microphone live and report pops as they happen");
+    cmd->footer(
+        "Prints each event as it is detected, in analyze's formats (CSV: the same header and columns;\n"
+        "time_s counts from the start of the session; the file column holds the device). On a terminal,\n"
+        "stderr shows a live status line: level meter, monitored time, pops and episodes so far.\n"
+        "If the microphone goes away (unplugged, sound server restarted) popwatch says so, reopens it\n"
+        "with backoff and says when it is back; monitored time excludes the gap.\n"
+        "Ctrl-C (SIGINT) or SIGTERM ends the session: pending decisions are flushed and a summary\n"
+        "(monitored time, pops, episodes, clunks, input overflows, offline gaps) goes to stderr.\n"
+        "No audio is stored unless --keep-clips is given.\n"
+        "Exit codes: 0 session ended normally (--for elapsed, or stopped by a signal); 2 bad command\n"
+        "line; 3 the audio device could not be opened (none, no match, unsupported rate/channels).");
+    cmd->add_option("--device,-d", o->device,
+                    "Input device: an index or part of a name from `popwatch devices` (default: the default input)");
+    cmd->add_option("--channels,-c", o->channels, "Input channels to record; each is a site (see --sites)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 64));
+    cmd->add_option("--rate,-r", o->rate, "Sample rate in Hz (default: the device's native rate)")
+        ->check(CLI::Range(8000.0, 192000.0));
+    cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
+    cmd->add_option("--for", o->for_s, "Stop after this many seconds (default: until Ctrl-C / SIGTERM)")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--format", o->format, "table | csv | jsonl (default: table on a terminal, else csv)")
+        ->check(CLI::IsMember({"table", "csv", "jsonl"}));
+    cmd->add_flag("--all", o->all, "Also print transients classified as other (typing, knocks, ...)");
+    cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--buffer-ms", o->buffer_ms,
+                    "Audio buffering asked of the device: larger costs less CPU, adds latency (detection itself\n"
+                    "waits ~250 ms for context after a pop)")
+        ->capture_default_str()
+        ->check(CLI::Range(1.0, 1000.0));
+    cmd->add_option("--keep-clips", o->keep_clips,
+                    "Save a 1 s WAV around each pop and clunk in this private directory (0700, files 0600)");
+    cmd->add_option("--clip-cap-mb", o->clip_cap_mb, "Stop keeping clips when the directory's clips reach this size")
+        ->capture_default_str()
+        ->check(CLI::PositiveNumber);
+    cmd->callback([o, &exit_code] {
+        try {
+            exit_code = run(*o);
+        } catch (const std::invalid_argument& e) {
+            std::fprintf(stderr, "popwatch listen: %s\n", e.what());
+            exit_code = exit_usage;
+        } catch (const std::runtime_error& e) {
+            std::fprintf(stderr, "popwatch listen: %s\n", e.what());
+            exit_code = exit_usage;
+        }
+    });
+}
+
+}  // namespace popwatch
