@@ -10,6 +10,7 @@ packages=(
   catch2 libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libtomlplusplus-dev
   libxgboost-dev aubio-tools python3-mir-eval python3-numpy
+  sqlite3 tzdata libnotify-bin chromium
 )
 missing=()
 for p in "${packages[@]}"; do
