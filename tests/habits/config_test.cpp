@@ -1,6 +1,8 @@
 #include "habits/config.hpp"
 
 #include <catch2/catch.hpp>
+#include <fstream>
+#include <sstream>
 
 #include "habits_support.hpp"
 
@@ -107,4 +109,19 @@ TEST_CASE("a missing default config file gives the defaults; a missing explicit 
     CHECK(c.file == dir / "popwatch" / "config.toml");
     CHECK(c.guidance.daily_limit == 2);
     CHECK_THROWS_WITH(load_config(dir / "nope.toml"), Catch::Contains("no such config file"));
+}
+
+TEST_CASE("the README's config example is a valid config file", "[habits][config]") {
+    std::ifstream in(std::string(POPWATCH_SOURCE_DIR) + "/README.md");
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string readme = text.str();
+    const auto section = readme.find("### The config file");
+    REQUIRE(section != std::string::npos);
+    const auto begin = readme.find("```toml\n", section);
+    const auto end = readme.find("```\n", begin + 8);
+    REQUIRE(begin != std::string::npos);
+    const Config c = parse_config(readme.substr(begin + 8, end - begin - 8), "README.md");
+    CHECK(c.notify.working_hours->str() == "09:00-18:00");
+    CHECK(c.sites.size() == 2);
 }
