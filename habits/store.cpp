@@ -606,12 +606,14 @@ int HistoryStore::tag(std::int64_t event_id, const std::string& site, bool whole
 }
 
 namespace {
-void shrink(sqlite3* db) {
-    // secure_delete zeroed the freed pages; VACUUM rebuilds the file without them, and the
-    // TRUNCATE checkpoints move everything out of the WAL and cut it to zero bytes.
+// secure_delete zeroed the freed pages; VACUUM rebuilds the file without them, and the TRUNCATE
+// checkpoint moves everything out of the WAL and cuts it to zero bytes. False when another
+// process was reading (listen, today) so the WAL could not be emptied yet.
+bool shrink(sqlite3* db) {
     exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     exec(db, "VACUUM");
-    exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    Stmt checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+    return checkpoint.step() && checkpoint.integer(0) == 0;  // (busy, log frames, checkpointed)
 }
 }  // namespace
 
@@ -642,7 +644,10 @@ int HistoryStore::forget(double from, double to) {
     });
     if (failed) throw *failed;
     try {
-        shrink(db);
+        if (!shrink(db))
+            impl_->warn("another process is reading " + impl_->path.string() +
+                        ": the deleted rows are gone, but their bytes stay in its -wal file until that process "
+                        "stops (then run forget again)");
     } catch (const StoreError& e) {
         throw impl_->error(e);
     }
@@ -657,7 +662,10 @@ void HistoryStore::forget_all() {
     if (failed) throw *failed;
     impl_->queue.clear();
     try {
-        shrink(db);
+        if (!shrink(db))
+            impl_->warn("another process is reading " + impl_->path.string() +
+                        ": the deleted rows are gone, but their bytes stay in its -wal file until that process "
+                        "stops (then run forget again)");
     } catch (const StoreError& e) {
         throw impl_->error(e);
     }
