@@ -1,6 +1,7 @@
 #include "habits/config.hpp"
 
 #include <fmt/format.h>
+#include <toml++/toml.h>
 
 #include <charconv>
 #include <cmath>
@@ -9,7 +10,6 @@
 #include <functional>
 #include <limits>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace popwatch::habits {
 namespace fs = std::filesystem;
@@ -96,7 +96,8 @@ Field number(std::string name, Part Config::*part, T Part::*member, double lo, d
 }
 
 Field flag(std::string name, bool NotifyConfig::*member, std::string doc) {
-    return {std::move(name), std::move(doc), [=](const Config& c) { return std::string(c.notify.*member ? "true" : "false"); },
+    return {std::move(name), std::move(doc),
+            [=](const Config& c) { return std::string(c.notify.*member ? "true" : "false"); },
             [=](Config& c, const toml::node& node) -> std::string {
                 if (!node.is_boolean()) return "must be true or false";
                 c.notify.*member = node.as_boolean()->get();
@@ -137,7 +138,8 @@ bool valid_site(const std::string& s) {
 const std::vector<Section>& sections() {
     static const std::vector<Section> all = [] {
         std::vector<Section> s;
-        s.push_back({"guidance", "the once-or-twice-a-day guidance (habits/rules.hpp)",
+        s.push_back({"guidance",
+                     "the once-or-twice-a-day guidance (habits/rules.hpp)",
                      {number("daily_limit", &Config::guidance, &Guidance::daily_limit, 1, 1000,
                              "episodes per local day; more gives a warning (\"at most once or twice a day\")"),
                       number("repeat_every", &Config::guidance, &Guidance::repeat_every, 1, 1000,
@@ -153,14 +155,16 @@ const std::vector<Section>& sections() {
                                        "the same rule (and site) is notified at most this often"));
         notify.fields.push_back(time_range("quiet_hours", &NotifyConfig::quiet_hours,
                                            "local \"HH:MM-HH:MM\": notifications inside are dropped, not queued"));
-        notify.fields.push_back(time_range("working_hours", &NotifyConfig::working_hours,
-                                           "local \"HH:MM-HH:MM\" (\"\" = any time): notifications outside are dropped"));
+        notify.fields.push_back(
+            time_range("working_hours", &NotifyConfig::working_hours,
+                       "local \"HH:MM-HH:MM\" (\"\" = any time): notifications outside are dropped"));
         notify.fields.push_back(
             {"working_days", "days the working hours apply to; other days are dropped when working_hours is set",
              [](const Config& c) {
                  std::string out = "[";
                  for (std::size_t d = 0; d < 7; ++d)
-                     if (c.notify.working_days[d]) out += (out.size() > 1 ? ", \"" : "\"") + std::string(day_names[d]) + "\"";
+                     if (c.notify.working_days[d])
+                         out += (out.size() > 1 ? ", \"" : "\"") + std::string(day_names[d]) + "\"";
                  return out + "]";
              },
              [](Config& c, const toml::node& node) -> std::string {
@@ -283,7 +287,8 @@ Config parse_config(const std::string& text, const fs::path& name) {
     for (auto&& [section_key, section_node] : root) {
         const std::string section_name(section_key.str());
         const auto& all = sections();
-        const auto section = std::find_if(all.begin(), all.end(), [&](const Section& s) { return s.name == section_name; });
+        const auto section =
+            std::find_if(all.begin(), all.end(), [&](const Section& s) { return s.name == section_name; });
         if (section == all.end()) {
             std::string known;
             for (const auto& s : all) known += (known.empty() ? "" : ", ") + s.name;

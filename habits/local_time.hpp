@@ -23,13 +23,13 @@ struct LocalDate {
     int weekday() const;            // 0 Monday .. 6 Sunday
 };
 
-LocalDate local_date(double unix_s);                 // the local day an instant falls in
-double local_midnight(const LocalDate& date);        // the instant the local day starts
-double local_day_end(const LocalDate& date);         // ... and ends (the next day's midnight)
-int local_hour(double unix_s);                       // 0..23
-int local_minute_of_day(double unix_s);              // 0..1439
-int local_weekday(double unix_s);                    // 0 Monday .. 6 Sunday
-double now_s();                                      // the wall clock, unix seconds
+LocalDate local_date(double unix_s);           // the local day an instant falls in
+double local_midnight(const LocalDate& date);  // the instant the local day starts
+double local_day_end(const LocalDate& date);   // ... and ends (the next day's midnight)
+int local_hour(double unix_s);                 // 0..23
+int local_minute_of_day(double unix_s);        // 0..1439
+int local_weekday(double unix_s);              // 0 Monday .. 6 Sunday
+double now_s();                                // the wall clock, unix seconds
 
 // "2026-11-20T09:00:00.250+01:00": the instant in the local zone with its offset.
 std::string iso8601(double unix_s);

@@ -27,8 +27,8 @@ std::vector<HistoryEvent> day_events(const HistoryStore& store, const LocalDate&
 }  // namespace
 
 DaySummary summarize(const HistoryStore& store, const LocalDate& date, const Guidance& g) {
-    return summarize_day(date, day_events(store, date, g),
-                         store.monitored_s(local_midnight(date), local_day_end(date)), g);
+    return summarize_day(date, day_events(store, date, g), store.monitored_s(local_midnight(date), local_day_end(date)),
+                         g);
 }
 
 std::vector<DaySummary> summarize_days(const HistoryStore& store, const LocalDate& first, const LocalDate& last,

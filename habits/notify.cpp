@@ -55,7 +55,8 @@ Disposition decide(const Warning& w, double now, const NotifyConfig& c, const st
     if (c.working_hours) {
         // A working window that wraps midnight belongs to the day it started on.
         int day = local_weekday(now);
-        if (c.working_hours->from_min > c.working_hours->to_min && minute < c.working_hours->to_min) day = (day + 6) % 7;
+        if (c.working_hours->from_min > c.working_hours->to_min && minute < c.working_hours->to_min)
+            day = (day + 6) % 7;
         if (!c.working_hours->contains(minute) || !c.working_days[static_cast<std::size_t>(day)])
             return Disposition::outside_working_hours;
     }
@@ -108,9 +109,10 @@ Disposition Notifier::notify(const Warning& w, double now) {
     if (d == Disposition::deliver) {
         last_delivered_[w.key()] = now;
         if (desktop_)
-            spawn({"notify-send", "--app-name=popwatch", w.rule == Rule::clunk ? "--urgency=critical" : "--urgency=normal",
-                   "popwatch: " + w.title, w.message},
-                  {});
+            spawn(
+                {"notify-send", "--app-name=popwatch",
+                 w.rule == Rule::clunk ? "--urgency=critical" : "--urgency=normal", "popwatch: " + w.title, w.message},
+                {});
         if (!config_.command.empty())
             spawn({"/bin/sh", "-c", config_.command, "popwatch", w.title, w.message},
                   {"POPWATCH_TITLE=" + w.title, "POPWATCH_MESSAGE=" + w.message,

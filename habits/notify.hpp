@@ -26,12 +26,12 @@ struct TimeRange {
 };
 
 struct NotifyConfig {
-    double cooldown_min = 30;                                  // the same rule (and site) at most this often
+    double cooldown_min = 30;                                           // the same rule (and site) at most this often
     std::optional<TimeRange> quiet_hours = TimeRange{22 * 60, 7 * 60};  // dropped inside
-    std::optional<TimeRange> working_hours;                    // when set: dropped outside (and on other days)
+    std::optional<TimeRange> working_hours;                             // when set: dropped outside (and on other days)
     std::array<bool, 7> working_days{true, true, true, true, true, true, true};  // Monday first
-    bool desktop = true;                                       // notify-send when a desktop session exists
-    std::string command;                                       // run with sh -c; see Notifier
+    bool desktop = true;  // notify-send when a desktop session exists
+    std::string command;  // run with sh -c; see Notifier
 };
 
 enum class Disposition { deliver, quiet_hours, outside_working_hours, cooldown };

@@ -62,8 +62,8 @@ Warning limit_warning(const HistoryEvent& e, int count, const Guidance& g) {
     w.event_id = e.id;
     w.site = e.site;
     w.count = count;
-    w.title = fmt::format("{} of cracking today, over your limit of {}", plural(count, "episode", "episodes"),
-                          g.daily_limit);
+    w.title =
+        fmt::format("{} of cracking today, over your limit of {}", plural(count, "episode", "episodes"), g.daily_limit);
     w.message = fmt::format(
         "The usual guidance is to pop a joint at most once or twice a day. Instead of the next one: stand up "
         "and move (every 30 minutes), lean back over the chair for an extension stretch, and strengthen the "
@@ -97,7 +97,8 @@ Warning clunk_warning(const HistoryEvent& e) {
     w.event_id = e.id;
     w.site = e.site;
     w.count = 1;
-    w.title = e.site == "unknown" ? std::string("A clunk, not a pop") : fmt::format("A clunk, not a pop, at {}", e.site);
+    w.title =
+        e.site == "unknown" ? std::string("A clunk, not a pop") : fmt::format("A clunk, not a pop, at {}", e.site);
     w.message = fmt::format(
         "A dull clunk rather than a pop is a reason to stop cracking that joint. See a health professional "
         "if there is pain, numbness or tingling; loss of bladder or bowel control needs help at once. {}",
@@ -140,8 +141,8 @@ std::vector<Warning> judge(std::span<const HistoryEvent> events, const Guidance&
         if (e.site.empty() || e.site == "unknown") continue;
         auto& starts = starts_by_site[e.site];
         starts.push_back(e.episode_start);
-        const auto in_window = std::count_if(starts.begin(), starts.end(),
-                                             [&](double s) { return e.episode_start - s < window_s; });
+        const auto in_window =
+            std::count_if(starts.begin(), starts.end(), [&](double s) { return e.episode_start - s < window_s; });
         if (in_window >= g.same_site_episodes) {
             Warning w = same_site_warning(e, static_cast<int>(in_window), g);
             if (may_note(w.key(), e.time)) {
@@ -208,8 +209,7 @@ std::string Trend::text() const {
     std::string s = fmt::format("this week {}, last week {}", plural(this_week, "episode", "episodes"), last_week);
     if (last_week > 0) {
         const double change = 100.0 * (this_week - last_week) / last_week;
-        s += change == 0 ? ": no change"
-                         : fmt::format(": {} {:.0f} %", change < 0 ? "down" : "up", std::fabs(change));
+        s += change == 0 ? ": no change" : fmt::format(": {} {:.0f} %", change < 0 ? "down" : "up", std::fabs(change));
     }
     return s;
 }

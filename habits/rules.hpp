@@ -25,11 +25,11 @@
 namespace popwatch::habits {
 
 struct Guidance {
-    int daily_limit = 2;                 // episodes per local day: "at most once or twice a day"
-    int repeat_every = 3;                // after crossing the limit, warn again every this many more episodes
-    int same_site_episodes = 3;          // this many episodes at one site ...
-    double same_site_window_min = 60;    // ... within this many minutes give the instability note
-    double repeat_note_after_min = 60;   // a same-site or clunk note repeats only after this long
+    int daily_limit = 2;                // episodes per local day: "at most once or twice a day"
+    int repeat_every = 3;               // after crossing the limit, warn again every this many more episodes
+    int same_site_episodes = 3;         // this many episodes at one site ...
+    double same_site_window_min = 60;   // ... within this many minutes give the instability note
+    double repeat_note_after_min = 60;  // a same-site or clunk note repeats only after this long
 };
 
 enum class Rule { daily_limit, same_site, clunk };
@@ -37,13 +37,13 @@ std::string_view rule_name(Rule rule);  // "daily_limit", "same_site", "clunk"
 
 struct Warning {
     Rule rule = Rule::daily_limit;
-    double time = 0;             // the moment it applied: the onset of the event that triggered it
-    std::int64_t event_id = 0;   // that event
-    std::string site;            // same_site, clunk: where
-    int count = 0;               // daily_limit: episodes that day; same_site: episodes in the window
-    std::string title;           // one line
-    std::string message;         // short, factual, ends with "Information, not medical advice."
-    std::string key() const;     // what a notification cooldown is per: the rule (and site)
+    double time = 0;            // the moment it applied: the onset of the event that triggered it
+    std::int64_t event_id = 0;  // that event
+    std::string site;           // same_site, clunk: where
+    int count = 0;              // daily_limit: episodes that day; same_site: episodes in the window
+    std::string title;          // one line
+    std::string message;        // short, factual, ends with "Information, not medical advice."
+    std::string key() const;    // what a notification cooldown is per: the rule (and site)
 };
 
 // An act of cracking: pops sharing an episode id.

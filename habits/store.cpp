@@ -74,7 +74,8 @@ std::string describe(int rc, const fs::path& path, sqlite3* db, int busy_timeout
     switch (rc & 0xff) {
         case SQLITE_BUSY:
         case SQLITE_LOCKED:
-            return "the history database " + p + " is locked by another process (is `popwatch listen` writing?); waited " +
+            return "the history database " + p +
+                   " is locked by another process (is `popwatch listen` writing?); waited " +
                    std::to_string(busy_timeout_ms) + " ms";
         case SQLITE_READONLY:
             return "the history database " + p +
@@ -90,7 +91,10 @@ std::string describe(int rc, const fs::path& path, sqlite3* db, int busy_timeout
         case SQLITE_IOERR:
             return "I/O error on the history database " + p + (db ? std::string(": ") + sqlite3_errmsg(db) : "");
         default:
-            return "history database " + p + ": " + (!detail.empty() ? detail : db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+            return "history database " + p + ": " +
+                   (!detail.empty() ? detail
+                    : db            ? sqlite3_errmsg(db)
+                                    : sqlite3_errstr(rc));
     }
 }
 
@@ -159,8 +163,8 @@ void make_private_dirs(const fs::path& dir) {
     if (dir.empty() || fs::exists(dir)) return;
     make_private_dirs(dir.parent_path());
     if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST)
-        throw StoreError(SQLITE_CANTOPEN, "cannot create the directory " + dir.string() + " for the history database: " +
-                                              std::strerror(errno));
+        throw StoreError(SQLITE_CANTOPEN, "cannot create the directory " + dir.string() +
+                                              " for the history database: " + std::strerror(errno));
 }
 
 constexpr const char* event_columns =
@@ -187,7 +191,7 @@ HistoryEvent read_event(const Stmt& s) {
 fs::path default_db_path() {
     const char* data = std::getenv("XDG_DATA_HOME");
     const char* home = std::getenv("HOME");
-    const fs::path base = data && *data ? fs::path(data)
+    const fs::path base = data && *data   ? fs::path(data)
                           : home && *home ? fs::path(home) / ".local" / "share"
                                           : fs::temp_directory_path();
     return base / "popwatch" / "history.db";
@@ -229,9 +233,9 @@ struct HistoryStore::Impl {
             make_private_dirs(path.parent_path());
             const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
             if (fd < 0 && errno != EEXIST)
-                throw StoreError(errno == EROFS || errno == EACCES ? SQLITE_READONLY : SQLITE_CANTOPEN,
-                                 describe(errno == EROFS || errno == EACCES ? SQLITE_READONLY : SQLITE_CANTOPEN, path,
-                                          nullptr, 0));
+                throw StoreError(
+                    errno == EROFS || errno == EACCES ? SQLITE_READONLY : SQLITE_CANTOPEN,
+                    describe(errno == EROFS || errno == EACCES ? SQLITE_READONLY : SQLITE_CANTOPEN, path, nullptr, 0));
             if (fd >= 0) ::close(fd);
         }
         try {
@@ -470,7 +474,8 @@ const fs::path& HistoryStore::path() const { return impl_->path; }
 RecordResult HistoryStore::record_event(HistoryEvent event) {
     std::lock_guard lock(impl_->mutex);
     RecordResult result;
-    if (impl_->flush_locked() && !impl_->queued_because(impl_->transaction([&] { result = impl_->write_event(event); })))
+    if (impl_->flush_locked() &&
+        !impl_->queued_because(impl_->transaction([&] { result = impl_->write_event(event); })))
         return result;
     impl_->enqueue(std::move(event));
     return RecordResult{};
@@ -554,7 +559,8 @@ double HistoryStore::monitored_s(double from, double to) const {
 
 std::optional<double> HistoryStore::first_time() const {
     return impl_->read([&]() -> std::optional<double> {
-        Stmt s(impl_->db, "SELECT MIN(x) FROM (SELECT MIN(t) AS x FROM events UNION ALL SELECT MIN(start) FROM intervals)");
+        Stmt s(impl_->db,
+               "SELECT MIN(x) FROM (SELECT MIN(t) AS x FROM events UNION ALL SELECT MIN(start) FROM intervals)");
         if (s.step() && !s.null(0)) return s.real(0);
         return std::nullopt;
     });

@@ -38,9 +38,9 @@ struct HistoryEvent {
     float confidence = 0;
     std::string site = "unknown";
     float position_cm = NAN;
-    std::int64_t episode = 0;   // pops: the episode's id, assigned by the store; others 0
-    double episode_start = 0;   // pops: onset of the episode's first pop (the episode counts on that day)
-    std::string source;         // "live", or the path of the recording it came from
+    std::int64_t episode = 0;  // pops: the episode's id, assigned by the store; others 0
+    double episode_start = 0;  // pops: onset of the episode's first pop (the episode counts on that day)
+    std::string source;        // "live", or the path of the recording it came from
 };
 
 // A stretch of time during which popwatch was listening (live) or a recording covers.
@@ -95,15 +95,15 @@ class HistoryStore {
     Interval begin_interval(std::string source, double start);
     WriteStatus extend_interval(Interval& interval, double end);
     WriteStatus end_interval(Interval& interval, double end);
-    std::size_t pending() const;  // writes waiting in memory
-    bool flush();                 // retries the queue; true when nothing is pending
+    std::size_t pending() const;       // writes waiting in memory
+    bool flush();                      // retries the queue; true when nothing is pending
     std::string last_problem() const;  // why the last write was queued ("" if none)
 
     // --- queries (time order) -----------------------------------------------------------------
     std::vector<HistoryEvent> events_between(double from, double to) const;  // from <= time < to
     std::vector<Interval> intervals_between(double from, double to) const;   // overlapping
-    double monitored_s(double from, double to) const;                          // union, clipped
-    std::optional<double> first_time() const;  // earliest event or interval start
+    double monitored_s(double from, double to) const;                        // union, clipped
+    std::optional<double> first_time() const;                                // earliest event or interval start
     std::optional<HistoryEvent> event(std::int64_t id) const;
     std::optional<HistoryEvent> last_event() const;  // latest pop or clunk
 

@@ -224,9 +224,10 @@ void register_analyze(CLI::App& app, int& exit_code) {
     cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
     cmd->add_flag("--explain", o->explain, "Print each event's features and what each contributed to its kind");
     cmd->add_option("--jobs,-j", o->jobs, "Files analysed in parallel (default: all cores)");
-    o->episode_gap = cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    o->episode_gap =
+        cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
     cmd->add_flag("--demo", o->demo, "Analyse the built-in demo recording (generated on first use)");
     cmd->add_flag("--record", o->record, "Add the pops and clunks to the history (popwatch today, report)");
     cmd->add_option("--start", o->start,

@@ -22,7 +22,8 @@ void register_config(CLI::App& app, int& exit_code) {
             std::string out = "# popwatch configuration in effect: defaults < config file < command-line flags\n";
             out += "# config file:      " + config.file.string() +
                    (config.file_found ? "\n" : "  (not found: defaults; save this output there to edit)\n");
-            out += "# history database: " + db.string() + (std::filesystem::exists(db) ? "\n" : "  (not created yet)\n");
+            out +=
+                "# history database: " + db.string() + (std::filesystem::exists(db) ? "\n" : "  (not created yet)\n");
             out += habits::to_toml(config);
             std::fputs(out.c_str(), stdout);
             return exit_ok;

@@ -50,9 +50,12 @@ habits::LocalDate date_or_today(const std::string& date) {
 }
 
 nlohmann::json warning_json(const habits::Warning& w) {
-    return {{"time", habits::iso8601(w.time)}, {"rule", habits::rule_name(w.rule)},
-            {"site", w.site},                  {"count", w.count},
-            {"event_id", w.event_id},          {"title", w.title},
+    return {{"time", habits::iso8601(w.time)},
+            {"rule", habits::rule_name(w.rule)},
+            {"site", w.site},
+            {"count", w.count},
+            {"event_id", w.event_id},
+            {"title", w.title},
             {"message", w.message}};
 }
 
@@ -62,15 +65,9 @@ nlohmann::json day_json(const habits::DaySummary& d) {
         sites[name] = {{"episodes", c.episodes}, {"pops", c.pops}, {"clunks", c.clunks}};
     nlohmann::json warnings = nlohmann::json::array();
     for (const auto& w : d.warnings) warnings.push_back(warning_json(w));
-    return {{"date", d.date.iso()},
-            {"episodes", d.episodes},
-            {"pops", d.pops},
-            {"clunks", d.clunks},
-            {"limit", d.limit},
-            {"over_limit", d.over_limit},
-            {"by_site", sites},
-            {"by_hour", d.by_hour},
-            {"monitored_s", std::round(d.monitored_s * 10) / 10},
+    return {{"date", d.date.iso()}, {"episodes", d.episodes}, {"pops", d.pops},
+            {"clunks", d.clunks},   {"limit", d.limit},       {"over_limit", d.over_limit},
+            {"by_site", sites},     {"by_hour", d.by_hour},   {"monitored_s", std::round(d.monitored_s * 10) / 10},
             {"warnings", warnings}};
 }
 

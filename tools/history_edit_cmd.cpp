@@ -84,7 +84,8 @@ int export_history(const ExportOptions& o) {
     const auto config = load_config(o.habits);
     const auto store = open_store(o.habits, config, habits::Access::read);
     const double to = habits::now_s() + 86400 * 366.0;  // anything recorded, even ahead of the clock
-    const double from = o.days > 0 ? habits::local_midnight(habits::local_date(habits::now_s()).plus_days(-(o.days - 1))) : 0;
+    const double from =
+        o.days > 0 ? habits::local_midnight(habits::local_date(habits::now_s()).plus_days(-(o.days - 1))) : 0;
     const auto events = store.events_between(from, to);
     if (o.csv) {
         std::string out = "id,time,unix_s,kind,confidence,site,position_cm,episode,source,duration_s\n";
@@ -145,7 +146,8 @@ void register_forget(CLI::App& app, int& exit_code) {
 
 void register_export(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ExportOptions>();
-    CLI::App* cmd = app.add_subcommand("export", "Write the history: export --json or export --csv (one row per event)");
+    CLI::App* cmd =
+        app.add_subcommand("export", "Write the history: export --json or export --csv (one row per event)");
     auto* json = cmd->add_flag("--json", o->json, "JSON: {schema_version, events: [...], intervals: [...]}");
     cmd->add_flag("--csv", o->csv, "CSV: id,time,unix_s,kind,confidence,site,position_cm,episode,source,duration_s")
         ->excludes(json);

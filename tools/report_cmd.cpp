@@ -37,7 +37,9 @@ void register_report(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<ReportOptions>();
     CLI::App* cmd = app.add_subcommand("report", "Write an HTML report: daily chart, hour x weekday heatmap, sites");
     cmd->add_option("--html", o->html, "The HTML file to write (self-contained; no network)")->required();
-    cmd->add_option("--days", o->days, "How many days, ending today")->capture_default_str()->check(CLI::Range(1, 3660));
+    cmd->add_option("--days", o->days, "How many days, ending today")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3660));
     cmd->add_option("--date", o->date, "End on this day instead of today, YYYY-MM-DD");
     add_habits_options(cmd, o->habits);
     cmd->callback([o, &exit_code] { exit_code = run_guarded("report", [&] { return report(*o); }); });

@@ -64,17 +64,18 @@ int today(const TodayOptions& o) {
     }
     static constexpr const char* weekdays[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                                "Friday", "Saturday", "Sunday"};
-    std::string out = fmt::format("{} {}: {} ({}), {}. Limit {}: {}.\n", weekdays[d.date.weekday()], d.date.iso(),
-                                  plural(d.episodes, "episode", "episodes"), plural(d.pops, "pop", "pops"),
-                                  plural(d.clunks, "clunk", "clunks"), d.limit,
-                                  d.over_limit ? "over the limit" : "within the limit");
+    std::string out =
+        fmt::format("{} {}: {} ({}), {}. Limit {}: {}.\n", weekdays[d.date.weekday()], d.date.iso(),
+                    plural(d.episodes, "episode", "episodes"), plural(d.pops, "pop", "pops"),
+                    plural(d.clunks, "clunk", "clunks"), d.limit, d.over_limit ? "over the limit" : "within the limit");
     if (!d.by_site.empty()) {
         out += "  where:     ";
         bool first = true;
         for (const auto& [site, c] : d.by_site) {
             out += fmt::format("{}{} {}", first ? "" : ", ", site,
                                c.episodes || c.pops ? plural(c.episodes, "episode", "episodes") : std::string{});
-            if (c.clunks) out += fmt::format("{}{}", c.episodes || c.pops ? " + " : "", plural(c.clunks, "clunk", "clunks"));
+            if (c.clunks)
+                out += fmt::format("{}{}", c.episodes || c.pops ? " + " : "", plural(c.clunks, "clunk", "clunks"));
             first = false;
         }
         out += "\n";
@@ -84,8 +85,9 @@ int today(const TodayOptions& o) {
         if (d.by_hour[h]) when += fmt::format("{}{:02}h {}", when.empty() ? "" : ", ", h, d.by_hour[h]);
     if (!when.empty()) out += "  when:      " + when + "\n";
     out += fmt::format("  monitored: {}{}\n", hours(d.monitored_s),
-                       d.monitored_s >= 600 ? fmt::format(" ({:.2f} episodes per hour)", d.episodes / (d.monitored_s / 3600))
-                                            : std::string{});
+                       d.monitored_s >= 600
+                           ? fmt::format(" ({:.2f} episodes per hour)", d.episodes / (d.monitored_s / 3600))
+                           : std::string{});
     out += fmt::format("  streak:    {} within the limit (longest {}); {}\n", plural(s.current, "day", "days"),
                        s.longest, t.text());
     for (const auto& w : d.warnings) out += fmt::format("  warning {}: {}\n", habits::local_hhmm(w.time), w.title);
@@ -163,9 +165,12 @@ void register_today(CLI::App& app, int& exit_code) {
 void register_history(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<HistoryOptions>();
     CLI::App* cmd = app.add_subcommand("history", "A day per row: episodes, pops, clunks, monitored time");
-    cmd->add_option("--days", o->days, "How many days, ending today")->capture_default_str()->check(CLI::Range(1, 3660));
+    cmd->add_option("--days", o->days, "How many days, ending today")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 3660));
     auto* json = cmd->add_flag("--json", o->json, "JSON: an array of the objects `today --json` prints");
-    cmd->add_flag("--csv", o->csv, "CSV: date,episodes,pops,clunks,limit,over_limit,monitored_s,warnings")->excludes(json);
+    cmd->add_flag("--csv", o->csv, "CSV: date,episodes,pops,clunks,limit,over_limit,monitored_s,warnings")
+        ->excludes(json);
     add_habits_options(cmd, o->habits);
     cmd->callback([o, &exit_code] { exit_code = run_guarded("history", [&] { return history(*o); }); });
 }

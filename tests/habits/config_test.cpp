@@ -68,12 +68,13 @@ TEST_CASE("config errors name the file, the line and the key", "[habits][config]
           "/home/u/.config/popwatch/config.toml:3: guidance.daily_limit must be a whole number, from 1 to 1000");
     CHECK(error_of("[guidance]\ndaily_limit = 0\n").find(":2: guidance.daily_limit must be from 1 to 1000") !=
           std::string::npos);
-    CHECK(error_of("[notify]\nquiet_hours = \"10pm-7am\"\n").find(":2: notify.quiet_hours \"10pm-7am\" is not a time range") !=
-          std::string::npos);
+    CHECK(error_of("[notify]\nquiet_hours = \"10pm-7am\"\n")
+              .find(":2: notify.quiet_hours \"10pm-7am\" is not a time range") != std::string::npos);
     CHECK(error_of("[detector]\npop_threshold = 1.5\n").find(":2: detector.pop_threshold must be from 0 to 1") !=
           std::string::npos);
     CHECK(error_of("[detector]\nepisode_gap = 2\n").find(":2: unknown key detector.episode_gap") != std::string::npos);
-    CHECK(error_of("[sites]\nchannels = [\"back@twelve\"]\n").find(":2: sites.channels each site") != std::string::npos);
+    CHECK(error_of("[sites]\nchannels = [\"back@twelve\"]\n").find(":2: sites.channels each site") !=
+          std::string::npos);
     CHECK(error_of("[guidence]\n").find(":1: unknown table [guidence]") != std::string::npos);
     CHECK(error_of("[guidance\n").find("config.toml:1:") != std::string::npos);  // a syntax error
 }

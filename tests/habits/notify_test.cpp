@@ -69,7 +69,7 @@ TEST_CASE("quiet hours, working hours and the cooldown decide what is delivered"
     CHECK(decide(warning(), at("2026-11-20T17:00"), c, none) == Disposition::outside_working_hours);  // after work
     CHECK(decide(warning(), at("2026-11-21T10:00"), c, none) == Disposition::outside_working_hours);  // Saturday
     c.quiet_hours.reset();
-    c.working_hours = TimeRange::parse("20:00-02:00");  // a night shift from Friday
+    c.working_hours = TimeRange::parse("20:00-02:00");                                  // a night shift from Friday
     CHECK(decide(warning(), at("2026-11-21T01:00"), c, none) == Disposition::deliver);  // Friday's shift
     CHECK(decide(warning(), at("2026-11-22T01:00"), c, none) == Disposition::outside_working_hours);
 }
@@ -91,7 +91,8 @@ TEST_CASE("the notify command runs for delivered warnings only; dropped ones are
         n.wait_for_children();
     }
     // Only the one delivered: nothing from the quiet hours arrived in a burst at 07:00.
-    CHECK(file_lines(out) == std::vector<std::string>{"daily_limit|3 episodes of cracking today, over your limit of 2|3"});
+    CHECK(file_lines(out) ==
+          std::vector<std::string>{"daily_limit|3 episodes of cracking today, over your limit of 2|3"});
     // The terminal log has every warning, with why it was not notified.
     std::rewind(log);
     std::string text;

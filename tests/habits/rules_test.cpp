@@ -59,7 +59,8 @@ TEST_CASE("pops within the episode gap are one episode and do not warn again", "
 TEST_CASE("the day boundary is local midnight, in any zone", "[habits][rules]") {
     // Two episodes in the late evening and two early the next morning, UTC.
     test::Sequence s;
-    for (const char* t : {"2026-11-20T21:30:00Z", "2026-11-20T22:30:00Z", "2026-11-21T02:00:00Z", "2026-11-21T03:00:00Z"})
+    for (const char* t :
+         {"2026-11-20T21:30:00Z", "2026-11-20T22:30:00Z", "2026-11-21T02:00:00Z", "2026-11-21T03:00:00Z"})
         s.episode(*parse_iso8601(t));
     const auto events = s.finish();
     {
@@ -105,7 +106,7 @@ TEST_CASE("the day boundary is right across DST changes", "[habits][rules]") {
     }
     SECTION("fall back: 25 hours, both 02:30s are the same day") {
         test::Sequence s;
-        const double first_0230 = *parse_iso8601("2026-10-25T00:30:00Z");  // 02:30 CEST
+        const double first_0230 = *parse_iso8601("2026-10-25T00:30:00Z");   // 02:30 CEST
         const double second_0230 = *parse_iso8601("2026-10-25T01:30:00Z");  // 02:30 CET
         s.episode(first_0230);
         s.episode(second_0230);

@@ -198,7 +198,10 @@ TEST_CASE("an empty version 0 file is given the whole schema; a newer one is ref
     } catch (const StoreError& e) {
         CHECK(std::string(e.what()).find("newer popwatch") != std::string::npos);
     }
-    { std::ofstream junk(dir / "junk.db"); junk << std::string(4096, 'x'); }
+    {
+        std::ofstream junk(dir / "junk.db");
+        junk << std::string(4096, 'x');
+    }
     CHECK_THROWS_WITH(HistoryStore(dir / "junk.db", Access::write, test::quiet_options()),
                       Catch::Contains("not a popwatch history database"));
 }
@@ -337,7 +340,8 @@ TEST_CASE("forget deletes the rows and the bytes", "[habits][store]") {
     const LocalDate day{2026, 11, 20};
     const double midnight = local_midnight(day);
     for (int i = 0; i < 20; ++i) {
-        store.record_event(make(midnight + 3600 + i * 60, Kind::pop, "secret-site-of-the-20th", "/rec/private-20th.wav"));
+        store.record_event(
+            make(midnight + 3600 + i * 60, Kind::pop, "secret-site-of-the-20th", "/rec/private-20th.wav"));
         store.record_event(make(midnight + 86400 + 3600 + i * 60, Kind::pop, "kept-site-of-the-21st", "live"));
     }
     auto interval = store.begin_interval("live", midnight - 3600);

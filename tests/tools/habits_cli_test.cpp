@@ -219,7 +219,8 @@ TEST_CASE("popwatch config prints the effective configuration and reports bad fi
     CHECK(j["over_limit"] == true);
 
     home.config("[guidance]\ndaily_limit = 1\n\n[notify]\nquiet_hour = \"22:00-07:00\"\n");
-    for (const std::string& command : {std::string("config"), std::string("today"), "analyze --format csv " + wav.string()}) {
+    for (const std::string& command :
+         {std::string("config"), std::string("today"), "analyze --format csv " + wav.string()}) {
         r = home.run(command);
         CHECK(r.code == 2);
         CHECK(r.err.find("config.toml:5: unknown key notify.quiet_hour") != std::string::npos);
@@ -266,9 +267,10 @@ TEST_CASE("a read-only database can be read but not written, with a clear messag
     const std::string as = ::geteuid() == 0 ? "--db " + home.db().string() + " " : "";
     const auto run = [&](const std::string& args) {
         if (::geteuid() != 0) return home.run(args);
-        const std::string cmd = "setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_CONFIG_HOME=" +
-                                (home.dir / "config").string() + " " + POPWATCH_BINARY + " " + args + " >" +
-                                (home.dir / "ro-out.txt").string() + " 2>" + (home.dir / "ro-err.txt").string();
+        const std::string cmd =
+            "setpriv --reuid=65534 --regid=65534 --clear-groups env XDG_CONFIG_HOME=" + (home.dir / "config").string() +
+            " " + POPWATCH_BINARY + " " + args + " >" + (home.dir / "ro-out.txt").string() + " 2>" +
+            (home.dir / "ro-err.txt").string();
         const int status = std::system(cmd.c_str());
         test::Run r;
         r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

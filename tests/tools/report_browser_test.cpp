@@ -29,8 +29,8 @@ std::string run_chromium(const fs::path& dir, const fs::path& page, const std::s
                             " --disable-background-networking --disable-component-update --disable-sync"
                             " --disable-extensions --mute-audio --hide-scrollbars --window-size=1000,2300"
                             " --user-data-dir=" +
-                            profile.string() + " " + action + " file://" + page.string() + " >" + out.string() +
-                            " 2>" + (dir / "chromium-err.txt").string();
+                            profile.string() + " " + action + " file://" + page.string() + " >" + out.string() + " 2>" +
+                            (dir / "chromium-err.txt").string();
     const int status = std::system(cmd.c_str());
     INFO(test::slurp(dir / "chromium-err.txt"));
     REQUIRE(WIFEXITED(status));
@@ -41,7 +41,8 @@ std::string run_chromium(const fs::path& dir, const fs::path& page, const std::s
 
 std::string unescape(std::string s) {
     for (const auto& [from, to] : {std::pair<std::string, std::string>{"&lt;", "<"}, {"&gt;", ">"}, {"&amp;", "&"}})
-        for (std::size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size()) s.replace(p, from.size(), to);
+        for (std::size_t p = 0; (p = s.find(from, p)) != std::string::npos; p += to.size())
+            s.replace(p, from.size(), to);
     return s;
 }
 
