@@ -83,4 +83,43 @@ Monitor::Outcome Monitor::record(HistoryEvent event, double now) {
     return out;
 }
 
+namespace {
+StoreOptions store_options(const Config& config) {
+    StoreOptions o;
+    o.busy_timeout_ms = config.history.busy_timeout_ms;
+    o.episode_gap_s = config.detector.episode_gap_s;
+    return o;
+}
+}  // namespace
+
+LiveSession::LiveSession(const Config& config, const std::filesystem::path& db, std::string source, std::FILE* terminal)
+    : store_(db, Access::write, store_options(config)),
+      notifier_(config.notify, &store_, terminal),
+      monitor_(store_, config.guidance, notifier_, config.detector.episode_gap_s),
+      source_(std::move(source)) {
+    last_extended_ = now_s();
+    interval_ = store_.begin_interval(source_, last_extended_);
+}
+
+LiveSession::~LiveSession() { end(); }
+
+Monitor::Outcome LiveSession::on_event(const Event& event, double stream_start_s, const std::string& site,
+                                       float position_cm) {
+    if (event.kind == Kind::other) return {};
+    return monitor_.record(history_event(event, stream_start_s, site, position_cm, source_), now_s());
+}
+
+void LiveSession::tick(double now) {
+    if (ended_ || now - last_extended_ < 60) return;
+    last_extended_ = now;
+    store_.extend_interval(interval_, now);  // also writes anything queued
+}
+
+void LiveSession::end(double now) {
+    if (ended_) return;
+    ended_ = true;
+    store_.end_interval(interval_, now);
+    store_.flush();
+}
+
 }  // namespace popwatch::habits

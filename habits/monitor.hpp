@@ -1,20 +1,26 @@
 // What `listen` (and any other live source) calls for each event it hears, from its analysis
-// thread: record it in the history, judge the day with the rules, notify what is new.
+// thread (never the audio callback): record it in the history, judge the day with the rules,
+// notify what is new, and keep the monitored time. The simplest use is LiveSession:
 //
-//   habits::Config config = habits::load_config();
-//   habits::HistoryStore store(db_path, habits::Access::write, {.episode_gap_s = config.detector.episode_gap_s});
-//   habits::Notifier notifier(config.notify, &store);
-//   habits::Monitor monitor(store, config.guidance, notifier, config.detector.episode_gap_s);
-//   auto interval = store.begin_interval("live", habits::now_s());
-//   ... for each pop or clunk:  monitor.record(habits::live_event(event, stream_start_unix_s, site), habits::now_s());
-//   ... every minute:           store.extend_interval(interval, habits::now_s());
-//   ... at the end:             store.end_interval(interval, habits::now_s());
+//   const habits::Config config = habits::load_config();            // or the command's --config
+//   habits::LiveSession session(config, db_path, "live");            // db_path: --db or config.db_path()
+//   ... for each pop or clunk (time_s from the stream start):
+//       session.on_event(event, stream_start_unix_s, site.name, site.position_cm);
+//   ... now and then (every block is fine; it writes at most once a minute):
+//       session.tick();
+//   ... the session's destructor (or end()) closes the monitored interval.
+//
+// The parts, for other arrangements: HistoryStore (record_event, begin/extend/end_interval),
+// Notifier, Monitor.
 #pragma once
 
+#include <cmath>
+#include <cstdio>
 #include <utility>
 #include <vector>
 
 #include "dsp/event.hpp"
+#include "habits/config.hpp"
 #include "habits/notify.hpp"
 #include "habits/rules.hpp"
 #include "habits/store.hpp"
@@ -45,10 +51,41 @@ class Monitor {
     Outcome record(HistoryEvent event, double now);
 
    private:
+    friend class LiveSession;
     HistoryStore& store_;
     Guidance guidance_;
     Notifier& notifier_;
     float episode_gap_s_;
+};
+
+// One listening session: the store (opened for writing; throws StoreError if it cannot be), the
+// notifier, the rules and the monitored interval, from one Config.
+class LiveSession {
+   public:
+    LiveSession(const Config& config, const std::filesystem::path& db, std::string source = "live",
+                std::FILE* terminal = stderr);
+    ~LiveSession();  // end()
+    LiveSession(const LiveSession&) = delete;
+    LiveSession& operator=(const LiveSession&) = delete;
+
+    // A pop or clunk (kind other is ignored) at `stream_start_s + event.time_s`.
+    Monitor::Outcome on_event(const Event& event, double stream_start_s, const std::string& site,
+                              float position_cm = NAN);
+    // Extends the monitored interval to `now` (at most once a minute) and retries queued writes.
+    void tick(double now = now_s());
+    // Ends the monitored interval at `now` and flushes; later calls do nothing.
+    void end(double now = now_s());
+
+    HistoryStore& store() { return store_; }
+
+   private:
+    HistoryStore store_;
+    Notifier notifier_;
+    Monitor monitor_;
+    std::string source_;
+    Interval interval_;
+    double last_extended_ = 0;
+    bool ended_ = false;
 };
 
 }  // namespace popwatch::habits

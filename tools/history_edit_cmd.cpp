@@ -31,12 +31,13 @@ int tag(const TagOptions& o) {
     }
     // --last means the last act of cracking: the whole episode. --id means that event only.
     const int changed = store.tag(event->id, o.site, o.last);
-    std::printf("%s %lld (%s at %s, was %s): %s\n", std::string(kind_name(event->kind)).c_str(),
-                static_cast<long long>(event->id), std::string(kind_name(event->kind)).c_str(),
-                habits::iso8601(event->time).c_str(), event->site.c_str(),
-                changed == 0   ? ("already " + o.site).c_str()
-                : changed == 1 ? ("now " + o.site).c_str()
-                               : fmt::format("now {}, with {} events of its episode", o.site, changed).c_str());
+    const std::string what =
+        fmt::format("event {} ({} at {})", event->id, kind_name(event->kind), habits::iso8601(event->time));
+    if (changed == 0)
+        std::printf("%s is already at %s\n", what.c_str(), o.site.c_str());
+    else
+        std::printf("%s: %s -> %s%s\n", what.c_str(), event->site.c_str(), o.site.c_str(),
+                    changed > 1 ? fmt::format(", with {} more pops of its episode", changed - 1).c_str() : "");
     return exit_ok;
 }
 

@@ -151,3 +151,43 @@ TEST_CASE("the monitor records live events and notifies the moment the limit is 
     REQUIRE(out.warnings.size() == 1);
     CHECK(out.warnings[0].first.rule == Rule::clunk);
 }
+
+TEST_CASE("a live session records events, keeps the monitored time and warns", "[habits][notify]") {
+    const auto dir = test::scratch("live");
+    Config config;
+    config.notify.desktop = false;
+    config.notify.quiet_hours.reset();
+    const double start = now_s();
+    const double noon = local_midnight(local_date(start)) + 12 * 3600;  // the stream's start: one local day
+    std::FILE* log = std::tmpfile();
+    {
+        LiveSession session(config, dir / "h.db", "live", log);
+        Event e;
+        e.kind = Kind::pop;
+        e.confidence = 0.9f;
+        for (int i = 0; i < 3; ++i) {
+            e.time_s = i * 30.0;
+            CHECK(session.on_event(e, noon, "neck").recorded.status == WriteStatus::committed);
+        }
+        e.kind = Kind::other;
+        CHECK(session.on_event(e, noon, "neck").recorded.id == 0);  // not history
+        session.tick(start + 30);                                   // under a minute: nothing written
+        CHECK(session.store().monitored_s(0, 2e9) == 0);
+        session.tick(start + 90);
+        CHECK(session.store().monitored_s(0, 2e9) == Approx(90).margin(1));
+        session.end(start + 120);
+    }
+    HistoryStore store(dir / "h.db", Access::read, test::quiet_options());
+    CHECK(store.monitored_s(0, 2e9) == Approx(120).margin(1));
+    const auto events = store.events_between(0, 2e9);
+    REQUIRE(events.size() == 3);
+    CHECK(events[0].time == noon);
+    CHECK(events[0].source == "live");
+    // Three episodes at the neck: the limit (2) is crossed and the same-site note is given.
+    std::rewind(log);
+    char buf[8192];
+    const std::string text(buf, std::fread(buf, 1, sizeof buf, log));
+    std::fclose(log);
+    CHECK(text.find("over your limit of 2") != std::string::npos);
+    CHECK(text.find("3 episodes at neck within 60 minutes") != std::string::npos);
+}

@@ -157,7 +157,7 @@ TEST_CASE("history, export and tag", "[cli][habits]") {
     const auto first_id = events[0]["id"].get<long long>();
     r = home.run("tag --id " + std::to_string(first_id) + " neck");
     REQUIRE(r.code == 0);
-    CHECK(r.out.find("now neck") != std::string::npos);
+    CHECK(r.out.find(": unknown -> neck") != std::string::npos);
     const auto after = nlohmann::json::parse(home.run("today --json").out);
     CHECK(after["by_site"]["neck"]["pops"] == 1);
     CHECK(after["by_site"]["neck"]["episodes"] == 1);
