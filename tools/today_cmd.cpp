@@ -14,7 +14,23 @@ constexpr long max_streak_days = 400;  // how far back streaks look
 
 std::string hours(double seconds) {
     const long minutes = std::lround(seconds / 60);
+    if (seconds < 60) return fmt::format("{:.0f} s", seconds);
     return minutes < 60 ? fmt::format("{} min", minutes) : fmt::format("{} h {:02} min", minutes / 60, minutes % 60);
+}
+
+// Wraps a paragraph at `width` columns, each line indented by two spaces.
+std::string wrap(const std::string& text, std::size_t width = 100) {
+    std::string out, line = " ";
+    std::size_t start = 0;
+    while (start < text.size()) {
+        std::size_t end = text.find(' ', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string word = text.substr(start, end - start);
+        if (line.size() > 1 && line.size() + 1 + word.size() > width) out += line + "\n", line = " ";
+        line += " " + word;
+        start = end + 1;
+    }
+    return out + line + "\n";
 }
 
 std::string plural(int n, const char* one, const char* many) { return fmt::format("{} {}", n, n == 1 ? one : many); }
@@ -94,10 +110,10 @@ int today(const TodayOptions& o) {
     for (const auto rule : {habits::Rule::clunk, habits::Rule::same_site})
         for (const auto& w : d.warnings)
             if (w.rule == rule) {
-                out += "  " + w.message + "\n";
+                out += wrap(w.message);
                 break;
             }
-    out += "  " + habits::advice() + "\n";
+    out += wrap(habits::advice());
     std::fputs(out.c_str(), stdout);
     return exit_ok;
 }
