@@ -1,4 +1,5 @@
 #include "habits/local_time.hpp"
+#include "habits/rules.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -57,4 +58,18 @@ TEST_CASE("ISO 8601 times are read with and without a zone", "[habits][time]") {
     CHECK(LocalDate::parse("2028-02-29"));
     CHECK(LocalDate{2026, 12, 31}.plus_days(1) == LocalDate{2027, 1, 1});
     CHECK(LocalDate{2026, 11, 23}.weekday() == 0);  // a Monday
+}
+
+TEST_CASE("southern-hemisphere DST: Sydney's days are 25 hours in April and 23 in October", "[habits][time]") {
+    test::TimeZone tz("Australia/Sydney");
+    const LocalDate april{2026, 4, 5}, october{2026, 10, 4};
+    CHECK(local_midnight(april) == 1775307600);
+    CHECK(local_day_end(april) - local_midnight(april) == 25 * 3600);
+    CHECK(local_day_end(october) - local_midnight(october) == 23 * 3600);
+    // Three episodes between 23:00 and 23:59 local on the short day are still that day.
+    test::Sequence s;
+    for (int i = 0; i < 3; ++i) s.episode(local_day_end(october) - 3000 + i * 600.0);
+    const auto events = s.finish();
+    CHECK(summarize_day(october, events, 0, Guidance{}).episodes == 3);
+    CHECK(summarize_day(october.plus_days(1), events, 0, Guidance{}).episodes == 0);
 }
