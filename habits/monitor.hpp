@@ -2,16 +2,18 @@
 // thread (never the audio callback): record it in the history, judge the day with the rules,
 // notify what is new, and keep the monitored time. The simplest use is LiveSession:
 //
-//   const habits::Config config = habits::load_config();            // or the command's --config
-//   habits::LiveSession session(config, db_path, "live");            // db_path: --db or config.db_path()
+//   const habits::Config config = load_config(options);   // tools/habits_support.hpp: the config file with
+//                                                         // --config, --db, --notify-command, --no-desktop
+//                                                         // (add_habits_options + add_notify_options)
+//   habits::LiveSession session(config, config.db_path(), "live");
 //   ... for each pop or clunk (time_s from the stream start):
 //       session.on_event(event, stream_start_unix_s, site.name, site.position_cm);
 //   ... now and then (every block is fine; it writes at most once a minute):
 //       session.tick();
 //   ... the session's destructor (or end()) closes the monitored interval.
 //
-// The parts, for other arrangements: HistoryStore (record_event, begin/extend/end_interval),
-// Notifier, Monitor.
+// Call a LiveSession from one thread. The parts, for other arrangements: HistoryStore
+// (thread-safe: record_event, begin/extend/end_interval, flush), Notifier, Monitor.
 #pragma once
 
 #include <cmath>

@@ -18,7 +18,6 @@ void register_config(CLI::App& app, int& exit_code) {
         exit_code = run_guarded("config", [&] {
             auto config = load_config(*o);
             const auto db = db_path(*o, config);
-            if (!o->db.empty()) config.history.db = o->db;
             std::string out = "# popwatch configuration in effect: defaults < config file < command-line flags\n";
             out += "# config file:      " + config.file.string() +
                    (config.file_found ? "\n" : "  (not found: defaults; save this output there to edit)\n");

@@ -11,7 +11,19 @@ void add_habits_options(CLI::App* cmd, HabitsOptions& o) {
     cmd->add_option("--config", o.config, "Config file (default: $XDG_CONFIG_HOME/popwatch/config.toml)");
 }
 
-habits::Config load_config(const HabitsOptions& o) { return habits::load_config(o.config); }
+void add_notify_options(CLI::App* cmd, HabitsOptions& o) {
+    cmd->add_option("--notify-command", o.notify_command,
+                    "Run this (sh -c) for each warning notified; $1 title, $2 message (config: notify.command)");
+    cmd->add_flag("--no-desktop", o.no_desktop, "No desktop notifications (config: notify.desktop = false)");
+}
+
+habits::Config load_config(const HabitsOptions& o) {
+    habits::Config config = habits::load_config(o.config);
+    if (!o.db.empty()) config.history.db = o.db;
+    if (!o.notify_command.empty()) config.notify.command = o.notify_command;
+    if (o.no_desktop) config.notify.desktop = false;
+    return config;
+}
 
 std::filesystem::path db_path(const HabitsOptions& o, const habits::Config& config) {
     return o.db.empty() ? config.db_path() : std::filesystem::path(o.db);

@@ -14,12 +14,17 @@
 namespace popwatch {
 
 struct HabitsOptions {
-    std::string db;      // --db: overrides the config file's history.db and the default
-    std::string config;  // --config: another config file
+    std::string db;              // --db: overrides the config file's history.db and the default
+    std::string config;          // --config: another config file
+    std::string notify_command;  // --notify-command: overrides the config file's notify.command
+    bool no_desktop = false;     // --no-desktop: no notify-send
 };
 
 void add_habits_options(CLI::App* cmd, HabitsOptions& options);
-habits::Config load_config(const HabitsOptions& options);  // throws habits::ConfigError
+// For commands that notify (listen): --notify-command CMD and --no-desktop.
+void add_notify_options(CLI::App* cmd, HabitsOptions& options);
+// The config file with the command line's overrides applied; throws habits::ConfigError.
+habits::Config load_config(const HabitsOptions& options);
 std::filesystem::path db_path(const HabitsOptions& options, const habits::Config& config);
 habits::HistoryStore open_store(const HabitsOptions& options, const habits::Config& config, habits::Access access);
 

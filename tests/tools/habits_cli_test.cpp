@@ -12,6 +12,7 @@
 #include "../habits/habits_support.hpp"
 #include "cli_support.hpp"
 #include "habits/local_time.hpp"
+#include "tools/habits_support.hpp"
 
 using namespace popwatch;
 namespace fs = std::filesystem;
@@ -289,4 +290,19 @@ TEST_CASE("a read-only database can be read but not written, with a clear messag
     CHECK(r.err.find("read-only") != std::string::npos);
     fs::permissions(data, fs::perms::owner_all);
     fs::permissions(home.db(), fs::perms::owner_read | fs::perms::owner_write);
+}
+
+TEST_CASE("--notify-command, --no-desktop and --db override the config file", "[cli][habits]") {
+    Home home("overrides");
+    home.config("[notify]\ncommand = \"from-file\"\ndesktop = true\n[history]\ndb = \"/from/file.db\"\n");
+    HabitsOptions o;
+    CHECK(load_config(o).notify.command == "from-file");
+    CHECK(load_config(o).db_path() == "/from/file.db");
+    o.notify_command = "notify-me \"$1\"";
+    o.no_desktop = true;
+    o.db = (home.dir / "cli.db").string();
+    const auto c = load_config(o);
+    CHECK(c.notify.command == "notify-me \"$1\"");
+    CHECK_FALSE(c.notify.desktop);
+    CHECK(db_path(o, c) == home.dir / "cli.db");
 }
