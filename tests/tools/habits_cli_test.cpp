@@ -292,7 +292,7 @@ TEST_CASE("a read-only database can be read but not written, with a clear messag
     fs::permissions(home.db(), fs::perms::owner_read | fs::perms::owner_write);
 }
 
-TEST_CASE("--notify-command, --no-desktop and --db override the config file", "[cli][habits]") {
+TEST_CASE("the command line (--notify-command, --no-desktop, --db) overrides the config file", "[cli][habits]") {
     Home home("overrides");
     home.config("[notify]\ncommand = \"from-file\"\ndesktop = true\n[history]\ndb = \"/from/file.db\"\n");
     HabitsOptions o;
