@@ -12,6 +12,7 @@ packages=(
   libxgboost-dev aubio-tools python3-mir-eval python3-numpy
   clang libclang-rt-14-dev
   pulseaudio pulseaudio-utils libasound2-plugins
+  sqlite3 tzdata libnotify-bin chromium
 )
 missing=()
 for p in "${packages[@]}"; do

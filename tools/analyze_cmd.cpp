@@ -18,6 +18,7 @@
 #include "tools/analysis.hpp"
 #include "tools/commands.hpp"
 #include "tools/output.hpp"
+#include "tools/record.hpp"
 
 namespace popwatch {
 namespace {
@@ -31,6 +32,10 @@ struct AnalyzeOptions {
     bool demo = false;
     unsigned jobs = 0;
     float episode_gap_s = DetectorConfig{}.episode_gap_s;
+    CLI::Option* episode_gap = nullptr;  // given on the command line? (else the config file's)
+    bool record = false;                 // --record: add the events to the history
+    std::string start;                   // --start: the recording's first sample, ISO 8601
+    HabitsOptions habits;                // --db, --config
 };
 
 // The demo recording: three minutes of synthesised office audio with known pops, written once
@@ -147,9 +152,19 @@ int run(AnalyzeOptions o) {
         std::fprintf(stderr, "popwatch analyze: an Audacity label track belongs to one recording; give one file\n");
         return exit_usage;
     }
-    const SiteMap sites = o.sites.empty() ? SiteMap{} : SiteMap::parse(o.sites);
-    DetectorConfig config;
-    config.episode_gap_s = o.episode_gap_s;
+    const habits::Config settings = load_config(o.habits);
+    std::string site_spec = o.sites;
+    for (const auto& s : o.sites.empty() ? settings.sites : std::vector<std::string>{})
+        site_spec += (site_spec.empty() ? "" : ",") + s;
+    const SiteMap sites = site_spec.empty() ? SiteMap{} : SiteMap::parse(site_spec);
+    DetectorConfig config = settings.detector;
+    if (o.episode_gap && o.episode_gap->count() > 0) config.episode_gap_s = o.episode_gap_s;
+    std::optional<double> start;
+    if (!o.start.empty() && (!o.record || o.files.size() != 1))
+        throw std::invalid_argument("--start needs --record and one file");
+    if (!o.start.empty()) start = parse_start(o.start);
+    std::optional<Recorder> recorder;
+    if (o.record) recorder.emplace(o.habits, settings);
 
     const std::size_t n = o.files.size();
     const unsigned jobs = std::max(
@@ -181,10 +196,12 @@ int run(AnalyzeOptions o) {
         }
         progress.clear();
         print_file(a, format, sites, o, config, i == 0);
+        if (recorder) recorder->record(a, sites, start);
         if (!a.ok()) code = exit_bad_input;
     }
     for (auto& t : workers) t.join();
     progress.clear();
+    if (recorder && recorder->finish() != exit_ok) code = exit_failure;
     return code;
 }
 
@@ -207,18 +224,17 @@ void register_analyze(CLI::App& app, int& exit_code) {
     cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
     cmd->add_flag("--explain", o->explain, "Print each event's features and what each contributed to its kind");
     cmd->add_option("--jobs,-j", o->jobs, "Files analysed in parallel (default: all cores)");
-    cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    o->episode_gap =
+        cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
     cmd->add_flag("--demo", o->demo, "Analyse the built-in demo recording (generated on first use)");
-    cmd->callback([o, &exit_code] {
-        try {
-            exit_code = run(*o);
-        } catch (const std::invalid_argument& e) {
-            std::fprintf(stderr, "popwatch analyze: %s\n", e.what());
-            exit_code = exit_usage;
-        }
-    });
+    cmd->add_flag("--record", o->record, "Add the pops and clunks to the history (popwatch today, report)");
+    cmd->add_option("--start", o->start,
+                    "With --record: when the recording began, e.g. 2026-11-20T09:00:00 (local), ...Z, ...+01:00\n"
+                    "(default: the file's modification time minus its duration)");
+    add_habits_options(cmd, o->habits);
+    cmd->callback([o, &exit_code] { exit_code = run_guarded("analyze", [&] { return run(*o); }); });
 }
 
 }  // namespace popwatch
