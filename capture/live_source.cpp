@@ -110,10 +110,10 @@ InputDevice resolve(const std::string& spec) {
         if (lower(d.name).find(want) != std::string::npos) partial.push_back(d);
     }
     if (partial.size() == 1) return partial.front();
-    if (partial.empty())
-        throw DeviceError("no input device matches \"" + spec + "\" (`popwatch devices` lists them)");
+    if (partial.empty()) throw DeviceError("no input device matches \"" + spec + "\" (`popwatch devices` lists them)");
     std::string names;
-    for (const auto& d : partial) names += (names.empty() ? "" : ", ") + std::to_string(d.index) + " \"" + d.name + "\"";
+    for (const auto& d : partial)
+        names += (names.empty() ? "" : ", ") + std::to_string(d.index) + " \"" + d.name + "\"";
     throw DeviceError("\"" + spec + "\" matches several input devices: " + names + "; give an index or a longer name");
 }
 
@@ -184,7 +184,8 @@ void PortAudioInput::open() {
                               " channel(s) at " + std::to_string(static_cast<long>(rate)) + " Hz (" +
                               Pa_GetErrorText(err) + ")");
     }
-    const auto ring_samples = static_cast<std::size_t>(options_.ring_s * rate) * static_cast<std::size_t>(options_.channels);
+    const auto ring_samples =
+        static_cast<std::size_t>(options_.ring_s * rate) * static_cast<std::size_t>(options_.channels);
     auto stream = std::make_unique<Stream>(ring_samples, options_.channels);
     PaError err;
     {

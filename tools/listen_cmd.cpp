@@ -41,7 +41,7 @@ extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 // The first SIGINT/SIGTERM asks the session to end (flush, summary); SA_RESETHAND makes a second
 // one end the process the default way, in case something hangs.
 void install_stop_handlers() {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;
