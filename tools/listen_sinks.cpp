@@ -50,6 +50,8 @@ void PrinterSink::header() {
 
 void PrinterSink::on_start(const std::string& input_name, double rate, int channels) {
     source_ = input_name;
+    started_ = true;
+    clear_status();
     std::fprintf(err_, "popwatch listen: listening to \"%s\" (%g Hz, %d channel%s); Ctrl-C ends the session\n",
                  input_name.c_str(), rate, channels, channels == 1 ? "" : "s");
     std::fflush(err_);
@@ -59,6 +61,7 @@ void PrinterSink::on_start(const std::string& input_name, double rate, int chann
 void PrinterSink::clear_status() {
     if (!status_drawn_) return;
     std::fputs("\r\033[K", err_);
+    std::fflush(err_);  // before anything goes to stdout on the same terminal
     status_drawn_ = false;
 }
 
@@ -106,7 +109,9 @@ void PrinterSink::on_status(const SessionStats& s) {
     const std::string meter =
         std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.');
     std::string line;
-    if (s.online)
+    if (!started_)
+        line = "  waiting for the first audio from the device ...";
+    else if (s.online)
         line = fmt::format("  listening [{}] {:4.0f} dBFS  {}  pops {}  episodes {}", meter, s.level_dbfs,
                            session_clock(s.monitored_s), s.pops, s.episodes);
     else
