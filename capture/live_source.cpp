@@ -1,51 +1,17 @@
 #include "capture/live_source.hpp"
 
-#include <fcntl.h>
 #include <portaudio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 
+#include "capture/quiet_stderr.hpp"
 #include "capture/ring.hpp"
 
 namespace popwatch {
 namespace {
-
-// PortAudio's host APIs (ALSA probing every PCM in its configuration, JACK looking for a server)
-// write pages of diagnostics to stderr while they scan devices. They say nothing the user can
-// act on, so stderr is pointed at /dev/null around those calls; POPWATCH_AUDIO_DEBUG=1 keeps them.
-class QuietStderr {
-   public:
-    QuietStderr() {
-        const char* debug = std::getenv("POPWATCH_AUDIO_DEBUG");
-        if (debug && *debug && *debug != '0') return;
-        std::fflush(stderr);
-        saved_ = ::dup(STDERR_FILENO);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (saved_ < 0 || null < 0 || ::dup2(null, STDERR_FILENO) < 0) {
-            if (null >= 0) ::close(null);
-            if (saved_ >= 0) ::close(saved_);
-            saved_ = -1;
-            return;
-        }
-        ::close(null);
-    }
-    ~QuietStderr() {
-        if (saved_ < 0) return;
-        std::fflush(stderr);
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-    }
-    QuietStderr(const QuietStderr&) = delete;
-    QuietStderr& operator=(const QuietStderr&) = delete;
-
-   private:
-    int saved_ = -1;
-};
 
 // One Pa_Initialize / Pa_Terminate pair. A fresh session rescans the devices.
 class PaSession {
