@@ -78,9 +78,9 @@ struct Emitter {
 };
 
 struct Detection {
-    double delivered;   // monotonic s
-    double onset_s;     // session time of the onset
-    double decided_s;   // session time of the next frame to analyse at delivery
+    double delivered;  // monotonic s
+    double onset_s;    // session time of the onset
+    double decided_s;  // session time of the next frame to analyse at delivery
 };
 
 struct TimingSink : Sink {
@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
     CLI::App app{"Detection latency of popwatch listen through the real capture path (a PortAudio loopback)"};
     app.add_option("--seconds", seconds, "How long to run")->capture_default_str();
     app.add_option("--period", period, "Seconds between pops (must exceed the latency)")->capture_default_str();
-    app.add_option("--input-latency-ms", input_latency_ms, "Suggested input latency, as listen --buffer-ms (0: the device's default low)")
+    app.add_option("--input-latency-ms", input_latency_ms,
+                   "Suggested input latency, as listen --buffer-ms (0: the device's default low)")
         ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
@@ -117,9 +118,9 @@ int main(int argc, char** argv) {
     emitter.period_frames = static_cast<std::int64_t>(period * emitter.rate);
     for (int i = 0; i < static_cast<int>(0.012 * emitter.rate); ++i) {
         const double t = i / emitter.rate;
-        emitter.pop.push_back(static_cast<float>(
-            0.3 * std::exp(-t / 0.0012) * std::sin(2 * std::numbers::pi * 1800 * t) +
-            0.09 * std::exp(-t / 0.0006) * std::sin(2 * std::numbers::pi * 1800 * 2.3 * t)));
+        emitter.pop.push_back(
+            static_cast<float>(0.3 * std::exp(-t / 0.0012) * std::sin(2 * std::numbers::pi * 1800 * t) +
+                               0.09 * std::exp(-t / 0.0006) * std::sin(2 * std::numbers::pi * 1800 * 2.3 * t)));
     }
 
     if (Pa_Initialize() != paNoError) return 4;
@@ -193,8 +194,8 @@ int main(int argc, char** argv) {
                output_latency * 1e3);
     fmt::print("{:<10} {:>8} {:>8} {:>8} {:>8}   (ms)\n", "", "median", "p95", "min", "max");
     const auto row = [](const char* name, const std::vector<double>& v) {
-        fmt::print("{:<10} {:8.1f} {:8.1f} {:8.1f} {:8.1f}\n", name, percentile(v, 0.5) * 1e3, percentile(v, 0.95) * 1e3,
-                   percentile(v, 0) * 1e3, percentile(v, 1) * 1e3);
+        fmt::print("{:<10} {:8.1f} {:8.1f} {:8.1f} {:8.1f}\n", name, percentile(v, 0.5) * 1e3,
+                   percentile(v, 0.95) * 1e3, percentile(v, 0) * 1e3, percentile(v, 1) * 1e3);
     };
     row("total", total);
     row("detector", detector);

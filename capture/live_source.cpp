@@ -1,51 +1,17 @@
 #include "capture/live_source.hpp"
 
-#include <fcntl.h>
 #include <portaudio.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cstdio>
 #include <cstdlib>
 
+#include "capture/quiet_stderr.hpp"
 #include "capture/ring.hpp"
 
 namespace popwatch {
 namespace {
-
-// PortAudio's host APIs (ALSA probing every PCM in its configuration, JACK looking for a server)
-// write pages of diagnostics to stderr while they scan devices. They say nothing the user can
-// act on, so stderr is pointed at /dev/null around those calls; POPWATCH_AUDIO_DEBUG=1 keeps them.
-class QuietStderr {
-   public:
-    QuietStderr() {
-        const char* debug = std::getenv("POPWATCH_AUDIO_DEBUG");
-        if (debug && *debug && *debug != '0') return;
-        std::fflush(stderr);
-        saved_ = ::dup(STDERR_FILENO);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (saved_ < 0 || null < 0 || ::dup2(null, STDERR_FILENO) < 0) {
-            if (null >= 0) ::close(null);
-            if (saved_ >= 0) ::close(saved_);
-            saved_ = -1;
-            return;
-        }
-        ::close(null);
-    }
-    ~QuietStderr() {
-        if (saved_ < 0) return;
-        std::fflush(stderr);
-        ::dup2(saved_, STDERR_FILENO);
-        ::close(saved_);
-    }
-    QuietStderr(const QuietStderr&) = delete;
-    QuietStderr& operator=(const QuietStderr&) = delete;
-
-   private:
-    int saved_ = -1;
-};
 
 // One Pa_Initialize / Pa_Terminate pair. A fresh session rescans the devices.
 class PaSession {
@@ -110,10 +76,10 @@ InputDevice resolve(const std::string& spec) {
         if (lower(d.name).find(want) != std::string::npos) partial.push_back(d);
     }
     if (partial.size() == 1) return partial.front();
-    if (partial.empty())
-        throw DeviceError("no input device matches \"" + spec + "\" (`popwatch devices` lists them)");
+    if (partial.empty()) throw DeviceError("no input device matches \"" + spec + "\" (`popwatch devices` lists them)");
     std::string names;
-    for (const auto& d : partial) names += (names.empty() ? "" : ", ") + std::to_string(d.index) + " \"" + d.name + "\"";
+    for (const auto& d : partial)
+        names += (names.empty() ? "" : ", ") + std::to_string(d.index) + " \"" + d.name + "\"";
     throw DeviceError("\"" + spec + "\" matches several input devices: " + names + "; give an index or a longer name");
 }
 
@@ -184,7 +150,8 @@ void PortAudioInput::open() {
                               " channel(s) at " + std::to_string(static_cast<long>(rate)) + " Hz (" +
                               Pa_GetErrorText(err) + ")");
     }
-    const auto ring_samples = static_cast<std::size_t>(options_.ring_s * rate) * static_cast<std::size_t>(options_.channels);
+    const auto ring_samples =
+        static_cast<std::size_t>(options_.ring_s * rate) * static_cast<std::size_t>(options_.channels);
     auto stream = std::make_unique<Stream>(ring_samples, options_.channels);
     PaError err;
     {

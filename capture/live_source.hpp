@@ -65,11 +65,11 @@ class LiveInput {
 std::vector<InputDevice> list_input_devices();
 
 struct PortAudioOptions {
-    std::string device;       // index, or a case-insensitive part of the name; empty: the default input
-    int channels = 1;         // mono by default
-    double sample_rate = 0;   // 0: the device's native (default) rate
-    double ring_s = 2.0;      // how much audio the ring holds if the analysis thread stalls
-    double latency_s = 0;     // suggested input latency; 0: the device's default low latency
+    std::string device;      // index, or a case-insensitive part of the name; empty: the default input
+    int channels = 1;        // mono by default
+    double sample_rate = 0;  // 0: the device's native (default) rate
+    double ring_s = 2.0;     // how much audio the ring holds if the analysis thread stalls
+    double latency_s = 0;    // suggested input latency; 0: the device's default low latency
 };
 
 class PortAudioInput final : public LiveInput {

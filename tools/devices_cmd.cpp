@@ -2,10 +2,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
-
 #include <cstdio>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "capture/live_source.hpp"
 #include "tools/commands.hpp"
@@ -61,7 +60,9 @@ void register_devices(CLI::App& app, int& exit_code) {
         "Columns: index and name (either can be given to `listen --device`; a name may be abbreviated\n"
         "to any unambiguous part), host API, maximum input channels, native sample rate.\n"
         "Exit codes: 0 listed; 3 no input device found; 4 the audio system could not be started.");
-    cmd->add_option("--format", *format, "table | jsonl")->capture_default_str()->check(CLI::IsMember({"table", "jsonl"}));
+    cmd->add_option("--format", *format, "table | jsonl")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"table", "jsonl"}));
     cmd->callback([format, &exit_code] { exit_code = run(*format); });
 }
 

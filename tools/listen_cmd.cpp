@@ -1,6 +1,5 @@
 // `popwatch listen`: monitor a microphone live. The command only parses options and wires the
 // input, the monitor (tools/monitor.hpp) and the sinks; SIGINT/SIGTERM end the session cleanly.
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +10,7 @@
 #include <memory>
 
 #include "capture/live_source.hpp"
+#include "capture/quiet_stderr.hpp"
 #include "tools/commands.hpp"
 #include "tools/listen_sinks.hpp"
 #include "tools/monitor.hpp"
@@ -41,53 +41,13 @@ extern "C" void on_stop_signal(int) { stop_requested.store(true); }
 // The first SIGINT/SIGTERM asks the session to end (flush, summary); SA_RESETHAND makes a second
 // one end the process the default way, in case something hangs.
 void install_stop_handlers() {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
 }
-
-// The audio libraries write diagnostics to stderr from their own threads (PortAudio's ALSA
-// host API prints "Expression ... failed" when a device vanishes; ALSA and JACK print pages while
-// probing). None of it is actionable, and it would break the status line. For the session, fd 2
-// points at /dev/null and popwatch's own messages go to a duplicate of the real stderr.
-// POPWATCH_AUDIO_DEBUG=1 leaves stderr alone.
-class PrivateStderr {
-   public:
-    PrivateStderr() {
-        const char* debug = std::getenv("POPWATCH_AUDIO_DEBUG");
-        if (debug && *debug && *debug != '0') return;
-        std::fflush(stderr);
-        const int real = ::dup(STDERR_FILENO);
-        const int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-        if (real < 0 || null < 0) {
-            if (real >= 0) ::close(real);
-            if (null >= 0) ::close(null);
-            return;
-        }
-        ::fcntl(real, F_SETFD, FD_CLOEXEC);
-        ::dup2(null, STDERR_FILENO);
-        ::close(null);
-        real_ = real;
-        file_ = ::fdopen(real, "w");
-        if (file_) std::setvbuf(file_, nullptr, _IOLBF, 0);
-    }
-    ~PrivateStderr() {
-        if (real_ < 0) return;
-        std::fflush(file_);
-        ::dup2(real_, STDERR_FILENO);
-        std::fclose(file_);  // closes real_
-    }
-    PrivateStderr(const PrivateStderr&) = delete;
-    PrivateStderr& operator=(const PrivateStderr&) = delete;
-    std::FILE* get() const { return file_ ? file_ : stderr; }
-
-   private:
-    int real_ = -1;
-    std::FILE* file_ = nullptr;
-};
 
 int run(const ListenOptions& o) {
     const Format format =
@@ -99,10 +59,12 @@ int run(const ListenOptions& o) {
     options.poll_s = poll_interval_s(o.buffer_ms / 1000);
 
     const bool status = isatty(STDERR_FILENO) != 0;
-    PrivateStderr err;
+    // For the whole session: the audio libraries' noise would break the status line.
+    QuietStderr quiet;
+    std::FILE* err = quiet.real();
     std::unique_ptr<ClipSink> clips;
     if (!o.keep_clips.empty())
-        clips = std::make_unique<ClipSink>(o.keep_clips, static_cast<std::uint64_t>(o.clip_cap_mb * 1e6), err.get());
+        clips = std::make_unique<ClipSink>(o.keep_clips, static_cast<std::uint64_t>(o.clip_cap_mb * 1e6), err);
 
     PortAudioOptions device;
     device.device = o.device;
@@ -112,18 +74,18 @@ int run(const ListenOptions& o) {
     PortAudioInput input(device);
 
     install_stop_handlers();
-    PrinterSink printer(format, sites, o.all, status, stdout, err.get());
+    PrinterSink printer(format, sites, o.all, status, stdout, err);
     std::vector<Sink*> sinks{&printer};
     if (clips) sinks.push_back(clips.get());
     Monitor monitor(input, sinks, options);
     try {
         monitor.run(stop_requested);
     } catch (const DeviceError& e) {
-        std::fprintf(err.get(), "popwatch listen: %s\n", e.what());
+        std::fprintf(err, "popwatch listen: %s\n", e.what());
         return exit_bad_input;
     }
     if (clips && clips->saved() > 0)
-        std::fprintf(err.get(), "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
+        std::fprintf(err, "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
     return exit_ok;
 }
 

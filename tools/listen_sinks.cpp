@@ -24,8 +24,8 @@ std::string session_summary(const SessionStats& s) {
     const auto plural = [](long long n, const char* one, const char* many) {
         return fmt::format("{} {}", n, n == 1 ? one : many);
     };
-    std::string out = fmt::format("session: {} monitored ({} elapsed)\n", session_clock(s.monitored_s),
-                                  session_clock(s.elapsed_s));
+    std::string out =
+        fmt::format("session: {} monitored ({} elapsed)\n", session_clock(s.monitored_s), session_clock(s.elapsed_s));
     out += fmt::format("  {} in {}, {}\n", plural(s.pops, "pop", "pops"), plural(s.episodes, "episode", "episodes"),
                        plural(s.clunks, "clunk", "clunks"));
     out += fmt::format("  input overflows: {}, ring overruns: {} samples, offline: {}", s.input_overflows,
@@ -37,12 +37,7 @@ std::string session_summary(const SessionStats& s) {
 
 // ---------------------------------------------------------------------------------------------
 PrinterSink::PrinterSink(Format format, SiteMap sites, bool all, bool status_line, std::FILE* out, std::FILE* err)
-    : format_(format),
-      sites_(std::move(sites)),
-      all_(all),
-      status_line_(status_line),
-      out_(out),
-      err_(err) {}
+    : format_(format), sites_(std::move(sites)), all_(all), status_line_(status_line), out_(out), err_(err) {}
 
 void PrinterSink::header() {
     if (header_done_) return;
@@ -55,6 +50,8 @@ void PrinterSink::header() {
 
 void PrinterSink::on_start(const std::string& input_name, double rate, int channels) {
     source_ = input_name;
+    started_ = true;
+    clear_status();
     std::fprintf(err_, "popwatch listen: listening to \"%s\" (%g Hz, %d channel%s); Ctrl-C ends the session\n",
                  input_name.c_str(), rate, channels, channels == 1 ? "" : "s");
     std::fflush(err_);
@@ -64,6 +61,7 @@ void PrinterSink::on_start(const std::string& input_name, double rate, int chann
 void PrinterSink::clear_status() {
     if (!status_drawn_) return;
     std::fputs("\r\033[K", err_);
+    std::fflush(err_);  // before anything goes to stdout on the same terminal
     status_drawn_ = false;
 }
 
@@ -108,17 +106,20 @@ void PrinterSink::on_status(const SessionStats& s) {
     // A 20-step meter over -60..0 dBFS.
     constexpr int width = 20;
     const int filled = std::clamp(static_cast<int>((s.level_dbfs + 60) / 60 * width), 0, width);
-    const std::string meter = std::string(static_cast<std::size_t>(filled), '#') +
-                              std::string(static_cast<std::size_t>(width - filled), '.');
+    const std::string meter =
+        std::string(static_cast<std::size_t>(filled), '#') + std::string(static_cast<std::size_t>(width - filled), '.');
     std::string line;
-    if (s.online)
+    if (!started_)
+        line = "  waiting for the first audio from the device ...";
+    else if (s.online)
         line = fmt::format("  listening [{}] {:4.0f} dBFS  {}  pops {}  episodes {}", meter, s.level_dbfs,
                            session_clock(s.monitored_s), s.pops, s.episodes);
     else
         line = fmt::format("  microphone offline ({:.0f} s), retrying  {}  pops {}  episodes {}", s.offline_s,
                            session_clock(s.monitored_s), s.pops, s.episodes);
     if (s.clunks) line += fmt::format("  clunks {}", s.clunks);
-    if (s.input_overflows || s.ring_overruns) line += fmt::format("  overflows {}", s.input_overflows + s.ring_overruns);
+    if (s.input_overflows || s.ring_overruns)
+        line += fmt::format("  overflows {}", s.input_overflows + s.ring_overruns);
     std::fprintf(err_, "\r%s\033[K", line.c_str());
     std::fflush(err_);
     status_drawn_ = true;
@@ -150,7 +151,7 @@ ClipSink::ClipSink(std::filesystem::path dir, std::uint64_t cap_bytes, std::FILE
         if (::mkdir(dir_.c_str(), 0700) != 0 && !fs::is_directory(dir_, ec))
             throw std::runtime_error("--keep-clips: cannot create " + dir_.string());
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(dir_.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
         throw std::runtime_error("--keep-clips: " + dir_.string() + " is not a directory");
     if (st.st_uid != ::geteuid() || (st.st_mode & 077) != 0)

@@ -39,6 +39,7 @@ class PrinterSink : public Sink {
     bool all_, status_line_;
     std::FILE *out_, *err_;
     bool header_done_ = false, table_header_done_ = false, status_drawn_ = false, clunk_noted_ = false;
+    bool started_ = false;  // audio has arrived
 };
 
 // "0:12:03.4"-style clock for the status line and the summary.

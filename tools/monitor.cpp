@@ -28,7 +28,7 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
     std::optional<Detector> detector;
     std::vector<float> block;
     int channels = 1;
-    double monitored_before_s = 0;            // closed segments
+    double monitored_before_s = 0;  // closed segments
     std::uint64_t overflows_before = 0, overruns_before = 0;
     int episode_base = 0, last_episode = -1;  // the detector numbers from 0 per segment
     float peak = 0;                           // since the last status
@@ -48,9 +48,12 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
             out.episode += episode_base;
             if (out.episode != last_episode) ++stats.episodes, last_episode = out.episode;
         }
-        if (out.kind == Kind::pop) ++stats.pops;
-        else if (out.kind == Kind::clunk) ++stats.clunks;
-        else ++stats.others;
+        if (out.kind == Kind::pop)
+            ++stats.pops;
+        else if (out.kind == Kind::clunk)
+            ++stats.clunks;
+        else
+            ++stats.others;
         for (Sink* s : sinks_) s->on_event(out);
     };
     const auto start_segment = [&] {
@@ -121,7 +124,8 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
             const InputHealth h = update_counters();
             if (h.callbacks != last_beat) last_beat = h.callbacks, last_beat_s = now, beating = true;
             std::string why;
-            if (!h.running) why = "the audio stream stopped";
+            if (!h.running)
+                why = "the audio stream stopped";
             else if (now - last_beat_s > (beating ? options_.stall_s : options_.start_grace_s))
                 why = fmt::format("no audio for {:.1f} s", now - last_beat_s);
             if (why.empty()) {

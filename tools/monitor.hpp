@@ -52,8 +52,7 @@ class Sink {
     virtual void on_start(const std::string& /*input_name*/, double /*rate*/, int /*channels*/) {}
     // Each block of audio as it is analysed (interleaved; `at_s` is the session time of its first
     // frame). Only sinks that keep clips look at it; nothing else ever stores audio.
-    virtual void on_audio(std::span<const float> /*interleaved*/, double /*at_s*/, double /*rate*/,
-                          int /*channels*/) {}
+    virtual void on_audio(std::span<const float> /*interleaved*/, double /*at_s*/, double /*rate*/, int /*channels*/) {}
     // An event, any kind, in time order. time_s counts from the start of the session; episodes are
     // numbered across the whole session.
     virtual void on_event(const Event& /*event*/) {}
@@ -66,15 +65,15 @@ class Sink {
 
 struct MonitorOptions {
     DetectorConfig detector;
-    double duration_s = 0;           // stop after this much wall time; 0 = until stopped
-    double stall_s = 1.5;            // no callback for this long: the input is offline ...
-    double start_grace_s = 5;        // ... or none at all this long after opening (sound servers can
-                                     //   take a second or more to deliver the first buffer)
-    double retry_first_s = 0.5;      // first reopen attempt after going offline ...
-    double retry_max_s = 5;          // ... then doubling up to this
-    double poll_s = 0.005;           // sleep when the ring is empty
-    double status_every_s = 0.25;    // on_status period
-    std::size_t block_frames = 2048; // largest block handed to the detector at once
+    double duration_s = 0;            // stop after this much wall time; 0 = until stopped
+    double stall_s = 1.5;             // no callback for this long: the input is offline ...
+    double start_grace_s = 5;         // ... or none at all this long after opening (sound servers can
+                                      //   take a second or more to deliver the first buffer)
+    double retry_first_s = 0.5;       // first reopen attempt after going offline ...
+    double retry_max_s = 5;           // ... then doubling up to this
+    double poll_s = 0.005;            // sleep when the ring is empty
+    double status_every_s = 0.25;     // on_status period
+    std::size_t block_frames = 2048;  // largest block handed to the detector at once
 };
 
 // How long the loop sleeps when the ring is empty, for a device buffering `buffer_s`: about twice

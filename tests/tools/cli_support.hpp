@@ -2,22 +2,21 @@
 // running a command line while capturing stdout, stderr and the exit code.
 #pragma once
 
-#include <sndfile.h>
 #include <signal.h>
+#include <sndfile.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
-#include <thread>
-
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace popwatch::test {
@@ -57,8 +56,10 @@ inline Run popwatch(const std::string& args, const std::filesystem::path& dir) {
 // run until stopped (`listen`).
 class Background {
    public:
-    Background(const std::string& args, const std::filesystem::path& dir) : out_(dir / "bg-stdout.txt"), err_(dir / "bg-stderr.txt") {
-        const std::string cmd = "exec " + std::string(POPWATCH_BINARY) + " " + args + " >" + out_.string() + " 2>" + err_.string();
+    Background(const std::string& args, const std::filesystem::path& dir)
+        : out_(dir / "bg-stdout.txt"), err_(dir / "bg-stderr.txt") {
+        const std::string cmd =
+            "exec " + std::string(POPWATCH_BINARY) + " " + args + " >" + out_.string() + " 2>" + err_.string();
         const char* argv[] = {"/bin/sh", "-c", cmd.c_str(), nullptr};
         if (posix_spawn(&pid_, "/bin/sh", nullptr, nullptr, const_cast<char* const*>(argv), environ) != 0) pid_ = -1;
     }
@@ -73,7 +74,8 @@ class Background {
         const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
         while (std::chrono::steady_clock::now() < end) {
             if (slurp(err_).find(text) != std::string::npos) return true;
-            if (pid_ > 0 && ::waitpid(pid_, &status_, WNOHANG) == pid_) return pid_ = -1, slurp(err_).find(text) != std::string::npos;
+            if (pid_ > 0 && ::waitpid(pid_, &status_, WNOHANG) == pid_)
+                return pid_ = -1, slurp(err_).find(text) != std::string::npos;
             std::this_thread::sleep_for(std::chrono::milliseconds(20));
         }
         return false;

@@ -87,7 +87,7 @@ TEST_CASE("listen hears pops played into the sound server, with their spacing, a
     CHECK(r.err.find("input overflows: 0") != std::string::npos);
 
     // A private clip per pop, at most a second long.
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat((dir / "clips").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
     int clips = 0;
@@ -164,8 +164,7 @@ TEST_CASE("listen --help documents the options and exit codes", "[cli][listen]")
         CHECK(r.out.find(option) != std::string::npos);
 }
 
-TEST_CASE("listen survives a sound server restart: offline, back online, still hearing pops",
-          "[cli][listen][live]") {
+TEST_CASE("listen survives a sound server restart: offline, back online, still hearing pops", "[cli][listen][live]") {
     if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
     const auto dir = test::scratch_dir("listen-restart");
     auto x = test::noise(1.5, rate, 0.001f);

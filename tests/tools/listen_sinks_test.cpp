@@ -91,7 +91,7 @@ TEST_CASE("clip keeper writes a private 1 s clip around each pop, up to its cap"
     CHECK(clips.saved() == 2);
     CHECK(clips.skipped() == 1);
     CHECK(test::slurp(dir / "err").find("reached its cap") != std::string::npos);
-    struct stat st{};
+    struct stat st {};
     REQUIRE(::stat((dir / "clips").c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0700);
     int files = 0;

@@ -16,8 +16,8 @@ class FakeInput : public LiveInput {
     FakeInput(std::vector<float> signal, double rate, double speed, std::atomic<bool>& stop)
         : signal_(std::move(signal)), rate_(rate), speed_(speed), stop_(stop) {}
 
-    int fail_opens = 0;           // this many opens after a loss throw DeviceError
-    double lose_at_s = -1;        // signal time at which the device goes away (once)
+    int fail_opens = 0;             // this many opens after a loss throw DeviceError
+    double lose_at_s = -1;          // signal time at which the device goes away (once)
     bool loss_stops_stream = true;  // true: the stream reports it stopped; false: callbacks just stop
     std::uint64_t overflows_per_open = 0, overruns_per_open = 0;
     int opens = 0;
