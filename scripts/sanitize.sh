@@ -11,11 +11,16 @@ kinds=("$@")
 for kind in "${kinds[@]}"; do
   dir=build-${kind/address/asan}
   dir=${dir/thread/tsan}
+  # Warnings are not errors here: GCC 12 reports false maybe-uninitialized ones in libstdc++
+  # under the sanitizers.
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPWATCH_SANITIZE="$kind" -DPOPWATCH_BENCH=ON \
-    -DPOPWATCH_WERROR=OFF  # GCC 12 reports false maybe-uninitialized warnings in libstdc++ under the sanitizers >/dev/null
+    -DPOPWATCH_WERROR=OFF >/dev/null
   cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
   # halt_on_error: the first report fails the test that caused it.
-  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+  # listen keeps its children's stderr quiet, so reports also go to files under $dir/sanitizer/.
+  mkdir -p "$dir/sanitizer"
+  ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:log_path=$PWD/$dir/sanitizer/asan \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$PWD/$dir/sanitizer/ubsan \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/$dir/sanitizer/tsan \
     ctest --test-dir "$dir" -L fast --output-on-failure -j"$(nproc)" --timeout 1800
 done
