@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --no-build
 kinds=("$@")
+status=0
 [ ${#kinds[@]} -gt 0 ] || kinds=(address thread)
 for kind in "${kinds[@]}"; do
   dir=build-${kind/address/asan}
@@ -17,10 +18,16 @@ for kind in "${kinds[@]}"; do
     -DPOPWATCH_WERROR=OFF >/dev/null
   cmake --build "$dir" -j"$(nproc)" 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
   # halt_on_error: the first report fails the test that caused it.
-  # listen keeps its children's stderr quiet, so reports also go to files under $dir/sanitizer/.
-  mkdir -p "$dir/sanitizer"
+  # Reports go to files under $dir/sanitizer/ (listen silences its children's stderr), printed
+  # at the end.
+  rm -rf "$dir/sanitizer" && mkdir -p "$dir/sanitizer"
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:log_path=$PWD/$dir/sanitizer/asan \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$PWD/$dir/sanitizer/ubsan \
   TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/$dir/sanitizer/tsan \
-    ctest --test-dir "$dir" -L fast --output-on-failure -j"$(nproc)" --timeout 1800
+    ctest --test-dir "$dir" -L fast --output-on-failure -j"$(nproc)" --timeout 1800 || status=1
+  if compgen -G "$dir/sanitizer/*" >/dev/null; then
+    cat "$dir"/sanitizer/* >&2
+    status=1
+  fi
 done
+exit $status
