@@ -110,15 +110,28 @@ Monitor::Outcome LiveSession::on_event(const Event& event, double stream_start_s
 }
 
 void LiveSession::tick(double now) {
-    if (ended_ || now - last_extended_ < 60) return;
+    if (ended_ || paused_ || now - last_extended_ < 60) return;
     last_extended_ = now;
     store_.extend_interval(interval_, now);  // also writes anything queued
+}
+
+void LiveSession::pause(double at) {
+    if (ended_ || paused_) return;
+    paused_ = true;
+    store_.end_interval(interval_, at);
+}
+
+void LiveSession::resume(double now) {
+    if (ended_ || !paused_) return;
+    paused_ = false;
+    last_extended_ = now;
+    interval_ = store_.begin_interval(source_, now);
 }
 
 void LiveSession::end(double now) {
     if (ended_) return;
     ended_ = true;
-    store_.end_interval(interval_, now);
+    if (!paused_) store_.end_interval(interval_, now);
     store_.flush();
 }
 

@@ -75,6 +75,10 @@ class LiveSession {
                               float position_cm = NAN);
     // Extends the monitored interval to `now` (at most once a minute) and retries queued writes.
     void tick(double now = now_s());
+    // The input went offline at `at` / came back at `now`: the gap is not monitored time (the
+    // interval ends at `at`, a new one starts at `now`). Events may still be recorded meanwhile.
+    void pause(double at);
+    void resume(double now = now_s());
     // Ends the monitored interval at `now` and flushes; later calls do nothing.
     void end(double now = now_s());
 
@@ -87,6 +91,7 @@ class LiveSession {
     std::string source_;
     Interval interval_;
     double last_extended_ = 0;
+    bool paused_ = false;
     bool ended_ = false;
 };
 

@@ -153,10 +153,8 @@ int run(AnalyzeOptions o) {
         return exit_usage;
     }
     const habits::Config settings = load_config(o.habits);
-    std::string site_spec = o.sites;
-    for (const auto& s : o.sites.empty() ? settings.sites : std::vector<std::string>{})
-        site_spec += (site_spec.empty() ? "" : ",") + s;
-    const SiteMap sites = site_spec.empty() ? SiteMap{} : SiteMap::parse(site_spec);
+    const std::string spec = site_spec(o.sites, settings);
+    const SiteMap sites = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
     DetectorConfig config = settings.detector;
     if (o.episode_gap && o.episode_gap->count() > 0) config.episode_gap_s = o.episode_gap_s;
     std::optional<double> start;

@@ -83,4 +83,11 @@ nlohmann::json day_json(const habits::DaySummary& d) {
             {"warnings", warnings}};
 }
 
+std::string site_spec(const std::string& command_line, const habits::Config& config) {
+    if (!command_line.empty()) return command_line;
+    std::string spec;
+    for (const auto& s : config.sites) spec += (spec.empty() ? "" : ",") + s;
+    return spec;
+}
+
 }  // namespace popwatch

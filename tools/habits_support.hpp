@@ -28,6 +28,9 @@ habits::Config load_config(const HabitsOptions& options);
 std::filesystem::path db_path(const HabitsOptions& options, const habits::Config& config);
 habits::HistoryStore open_store(const HabitsOptions& options, const habits::Config& config, habits::Access access);
 
+// The --sites spec a command uses: the command line's, else the config file's [sites].
+std::string site_spec(const std::string& command_line, const habits::Config& config);
+
 // Runs a command body: a bad config or argument -> exit_usage, a database or environment
 // problem -> exit_failure, each with one line "popwatch COMMAND: ..." on stderr.
 int run_guarded(const std::string& command, const std::function<int()>& body);

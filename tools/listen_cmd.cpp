@@ -11,7 +11,10 @@
 
 #include "capture/live_source.hpp"
 #include "capture/quiet_stderr.hpp"
+#include "habits/store.hpp"
 #include "tools/commands.hpp"
+#include "tools/habits_support.hpp"
+#include "tools/history_sink.hpp"
 #include "tools/listen_sinks.hpp"
 #include "tools/monitor.hpp"
 #include "tools/output.hpp"
@@ -31,6 +34,9 @@ struct ListenOptions {
     double buffer_ms = 100;
     bool all = false;
     float episode_gap_s = DetectorConfig{}.episode_gap_s;
+    CLI::Option* episode_gap = nullptr;  // given on the command line? (else the config file's)
+    HabitsOptions habits;                // --db, --config, --notify-command, --no-desktop
+    bool no_record = false;
 };
 
 std::atomic<bool> stop_requested{false};
@@ -52,9 +58,12 @@ void install_stop_handlers() {
 int run(const ListenOptions& o) {
     const Format format =
         o.format.empty() ? (isatty(STDOUT_FILENO) ? Format::table : Format::csv) : parse_format(o.format);
-    const SiteMap sites = o.sites.empty() ? SiteMap{} : SiteMap::parse(o.sites);
+    const habits::Config settings = load_config(o.habits);
+    const std::string spec = site_spec(o.sites, settings);
+    const SiteMap sites = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
     MonitorOptions options;
-    options.detector.episode_gap_s = o.episode_gap_s;
+    options.detector = settings.detector;
+    if (o.episode_gap && o.episode_gap->count() > 0) options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
     options.poll_s = poll_interval_s(o.buffer_ms / 1000);
 
@@ -74,9 +83,22 @@ int run(const ListenOptions& o) {
     PortAudioInput input(device);
 
     install_stop_handlers();
+    // The history (events only, never audio), unless --no-record.
+    std::unique_ptr<HistorySink> history;
+    if (!o.no_record) {
+        try {
+            habits::Config recorded = settings;
+            recorded.detector = options.detector;  // --episode-gap applies to the history's episodes too
+            history = std::make_unique<HistorySink>(recorded, db_path(o.habits, settings), sites, err);
+        } catch (const habits::StoreError& e) {
+            std::fprintf(err, "popwatch listen: history: %s (--no-record listens without it)\n", e.what());
+            return exit_failure;
+        }
+    }
     PrinterSink printer(format, sites, o.all, status, stdout, err);
     std::vector<Sink*> sinks{&printer};
     if (clips) sinks.push_back(clips.get());
+    if (history) sinks.push_back(history.get());
     Monitor monitor(input, sinks, options);
     try {
         monitor.run(stop_requested);
@@ -103,8 +125,11 @@ void register_listen(CLI::App& app, int& exit_code) {
         "Ctrl-C (SIGINT) or SIGTERM ends the session: pending decisions are flushed and a summary\n"
         "(monitored time, pops, episodes, clunks, input overflows, offline gaps) goes to stderr.\n"
         "No audio is stored unless --keep-clips is given.\n"
+        "Every pop and clunk also goes into the history (popwatch today / report), with the monitored\n"
+        "time, and the guidance rules warn when a limit is crossed; --no-record turns that off.\n"
         "Exit codes: 0 session ended normally (--for elapsed, or stopped by a signal); 2 bad command\n"
-        "line; 3 the audio device could not be opened (none, no match, unsupported rate/channels).");
+        "line or config file; 3 the audio device could not be opened (none, no match, unsupported\n"
+        "rate/channels); 4 the history database cannot be written (read-only, ...).");
     cmd->add_option("--device,-d", o->device,
                     "Input device: an index or part of a name from `popwatch devices` (default: the default input)");
     cmd->add_option("--channels,-c", o->channels, "Input channels to record; each is a site (see --sites)")
@@ -118,9 +143,15 @@ void register_listen(CLI::App& app, int& exit_code) {
     cmd->add_option("--format", o->format, "table | csv | jsonl (default: table on a terminal, else csv)")
         ->check(CLI::IsMember({"table", "csv", "jsonl"}));
     cmd->add_flag("--all", o->all, "Also print transients classified as other (typing, knocks, ...)");
-    cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
-        ->capture_default_str()
-        ->check(CLI::PositiveNumber);
+    o->episode_gap =
+        cmd->add_option("--episode-gap", o->episode_gap_s, "Seconds: pops closer than this are one episode")
+            ->capture_default_str()
+            ->check(CLI::PositiveNumber);
+    cmd->add_flag("--no-record", o->no_record,
+                  "Do not add events to the history (by default every pop and clunk is recorded, with the\n"
+                  "monitored time; warnings follow the guidance rules)");
+    add_habits_options(cmd, o->habits);
+    add_notify_options(cmd, o->habits);
     cmd->add_option("--buffer-ms", o->buffer_ms,
                     "Audio buffering asked of the device: larger costs less CPU, adds latency (detection itself\n"
                     "waits ~250 ms for context after a pop)")

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 
 #include "../dsp/test_signals.hpp"
 #include "cli_support.hpp"
@@ -56,7 +57,9 @@ TEST_CASE("listen hears pops played into the sound server, with their spacing, a
     for (double t : pop_times) test::add_pop(x, rate, t);
     test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
 
-    test::Background listen("listen --format csv --episode-gap 0.5 --keep-clips " + (dir / "clips").string(), dir);
+    const auto db = dir / "history.db";
+    test::Background listen(
+        "listen --format csv --episode-gap 0.5 --db " + db.string() + " --keep-clips " + (dir / "clips").string(), dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));  // audio is flowing
     const std::string play = "paplay --device=virt " + (dir / "pops.wav").string();
     REQUIRE(std::system(play.c_str()) == 0);
@@ -104,6 +107,17 @@ TEST_CASE("listen hears pops played into the sound server, with their spacing, a
         CHECK(static_cast<double>(info.frames) / info.samplerate <= 1.0);
     }
     CHECK(clips == static_cast<int>(pop_times.size()));
+
+    // The history holds the pops as events (no audio), in today's count, with the monitored time.
+    const auto today = test::popwatch("today --json --db " + db.string(), dir);
+    INFO(today.err);
+    REQUIRE(today.code == 0);
+    const auto day = nlohmann::json::parse(today.out);
+    CHECK(day["pops"] == 4);
+    CHECK(day["episodes"] == 3);
+    CHECK(day["monitored_s"].get<double>() > 3);
+    const auto blob = test::slurp(db);
+    CHECK(blob.find("RIFF") == std::string::npos);
 }
 
 TEST_CASE("listen --for stops by itself and prints the summary", "[cli][listen][live]") {
