@@ -42,11 +42,20 @@ void Recorder::record(const FileAnalysis& a, const SiteMap& sites, std::optional
     const auto results = store_.record_events(events);
     auto interval = store_.begin_interval(source, t0);
     store_.end_interval(interval, t0 + a.duration_s);
-    int fresh = 0, again = 0;
-    for (const auto& r : results) (r.duplicate ? again : fresh) += r.status == habits::WriteStatus::committed;
-    std::fprintf(stderr, "recorded %d event%s%s from %s at %s into %s\n", fresh, fresh == 1 ? "" : "s",
-                 again ? (" (" + std::to_string(again) + " already there)").c_str() : "", a.path.c_str(),
-                 habits::iso8601(t0).c_str(), store_.path().c_str());
+    int fresh = 0, again = 0, waiting = 0;
+    for (const auto& r : results) {
+        if (r.status == habits::WriteStatus::queued)
+            ++waiting;
+        else
+            ++(r.duplicate ? again : fresh);
+    }
+    if (waiting)
+        std::fprintf(stderr, "%d event%s from %s waiting to be recorded (the database is busy)\n", waiting,
+                     waiting == 1 ? "" : "s", a.path.c_str());
+    else
+        std::fprintf(stderr, "recorded %d event%s%s from %s at %s into %s\n", fresh, fresh == 1 ? "" : "s",
+                     again ? (" (" + std::to_string(again) + " already there)").c_str() : "", a.path.c_str(),
+                     habits::iso8601(t0).c_str(), store_.path().c_str());
 }
 
 int Recorder::finish() {
