@@ -219,6 +219,10 @@ struct HistoryStore::Impl {
         return StoreError(e.code, describe(e.code, path, db, options.busy_timeout_ms, e.what()));
     }
 
+    // After a forget: VACUUM and empty the WAL, so the deleted bytes leave the disk (or say why
+    // they could not yet).
+    void shrink_after_forget() const;
+
     void open(Access access) {
         std::error_code ec;
         const bool exists = fs::exists(path, ec);
@@ -621,7 +625,19 @@ bool shrink(sqlite3* db) {
     Stmt checkpoint(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     return checkpoint.step() && checkpoint.integer(0) == 0;  // (busy, log frames, checkpointed)
 }
+
 }  // namespace
+
+void HistoryStore::Impl::shrink_after_forget() const {
+    try {
+        if (!shrink(db))
+            warn("another process is reading " + path.string() +
+                 ": the deleted rows are gone, but their bytes stay in its -wal file until that process stops "
+                 "(then run forget again)");
+    } catch (const StoreError& e) {
+        throw error(e);
+    }
+}
 
 int HistoryStore::forget(double from, double to) {
     std::lock_guard lock(impl_->mutex);
@@ -649,14 +665,7 @@ int HistoryStore::forget(double from, double to) {
         for (const auto& i : spanning) impl_->write_interval({i.source, to, i.end});
     });
     if (failed) throw *failed;
-    try {
-        if (!shrink(db))
-            impl_->warn("another process is reading " + impl_->path.string() +
-                        ": the deleted rows are gone, but their bytes stay in its -wal file until that process "
-                        "stops (then run forget again)");
-    } catch (const StoreError& e) {
-        throw impl_->error(e);
-    }
+    impl_->shrink_after_forget();
     return deleted;
 }
 
@@ -667,14 +676,7 @@ void HistoryStore::forget_all() {
         [&] { exec(db, "DELETE FROM tags; DELETE FROM events; DELETE FROM intervals; DELETE FROM notices;"); });
     if (failed) throw *failed;
     impl_->queue.clear();
-    try {
-        if (!shrink(db))
-            impl_->warn("another process is reading " + impl_->path.string() +
-                        ": the deleted rows are gone, but their bytes stay in its -wal file until that process "
-                        "stops (then run forget again)");
-    } catch (const StoreError& e) {
-        throw impl_->error(e);
-    }
+    impl_->shrink_after_forget();
 }
 
 void HistoryStore::record_notice(double time, const std::string& key, const std::string& message, bool delivered) {

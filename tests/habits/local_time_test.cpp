@@ -1,8 +1,8 @@
 #include "habits/local_time.hpp"
-#include "habits/rules.hpp"
 
 #include <catch2/catch.hpp>
 
+#include "habits/rules.hpp"
 #include "habits_support.hpp"
 
 using namespace popwatch;
