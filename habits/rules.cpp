@@ -55,13 +55,19 @@ std::string plural(int n, std::string_view one, std::string_view many) {
     return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-Warning limit_warning(const HistoryEvent& e, int count, const Guidance& g) {
+// What every warning says about the event that triggered it.
+Warning about(Rule rule, const HistoryEvent& e, int count) {
     Warning w;
-    w.rule = Rule::daily_limit;
+    w.rule = rule;
     w.time = e.time;
     w.event_id = e.id;
     w.site = e.site;
     w.count = count;
+    return w;
+}
+
+Warning limit_warning(const HistoryEvent& e, int count, const Guidance& g) {
+    Warning w = about(Rule::daily_limit, e, count);
     w.title =
         fmt::format("{} of cracking today, over your limit of {}", plural(count, "episode", "episodes"), g.daily_limit);
     w.message = fmt::format(
@@ -73,12 +79,7 @@ Warning limit_warning(const HistoryEvent& e, int count, const Guidance& g) {
 }
 
 Warning same_site_warning(const HistoryEvent& e, int count, const Guidance& g) {
-    Warning w;
-    w.rule = Rule::same_site;
-    w.time = e.time;
-    w.event_id = e.id;
-    w.site = e.site;
-    w.count = count;
+    Warning w = about(Rule::same_site, e, count);
     w.title = fmt::format("{} at {} within {:g} minutes", plural(count, "episode", "episodes"), e.site,
                           g.same_site_window_min);
     w.message = fmt::format(
@@ -91,12 +92,7 @@ Warning same_site_warning(const HistoryEvent& e, int count, const Guidance& g) {
 }
 
 Warning clunk_warning(const HistoryEvent& e) {
-    Warning w;
-    w.rule = Rule::clunk;
-    w.time = e.time;
-    w.event_id = e.id;
-    w.site = e.site;
-    w.count = 1;
+    Warning w = about(Rule::clunk, e, 1);
     w.title =
         e.site == "unknown" ? std::string("A clunk, not a pop") : fmt::format("A clunk, not a pop, at {}", e.site);
     w.message = fmt::format(
