@@ -65,6 +65,7 @@ struct Candidate {
 
 struct Detector::Impl {
     DetectorConfig config;
+    SensorLayout layout;
     double fs;
     int channels;
     std::int64_t cell;  // samples per cell
@@ -82,8 +83,9 @@ struct Detector::Impl {
     double last_pop_s = -1e300;
     int episode = -1;
 
-    Impl(const DetectorConfig& c, double sample_rate, int channel_count)
+    Impl(const DetectorConfig& c, double sample_rate, int channel_count, const SensorLayout& l)
         : config(c),
+          layout(l),
           fs(sample_rate),
           channels(channel_count),
           cell(std::max<std::int64_t>(4, std::lround(c.cell_ms * 1e-3 * sample_rate))),
@@ -203,24 +205,30 @@ struct Detector::Impl {
     }
 
     // Stage 2 for the oldest pending candidate: fuse it with candidates on other channels
-    // within fuse_ms, measure on the loudest channel, classify, group pops into episodes.
+    // within fuse_ms, measure on the loudest body channel, classify, group pops into episodes.
+    // A sound that triggered only air channels is measured there and is never a pop or clunk.
     void decide_front() {
         const Candidate first = pending.front();
         std::int64_t best_cell = first.trigger_cell;
         int best = first.channel;
         float best_level = -1e9f;
+        bool best_air = true;
         Event event;
         std::size_t group_end = 0;
         while (group_end < pending.size() && pending[group_end].trigger_cell - first.trigger_cell <= fuse_cells) {
             const Candidate& cand = pending[group_end++];
             const float level = extractor.peak_db(inputs[static_cast<std::size_t>(cand.channel)].history,
                                                   cand.trigger_cell * cell - cell, 4 * cell);
-            if (level > best_level) best_level = level, best = cand.channel, best_cell = cand.trigger_cell;
+            const bool air = layout.is_air(cand.channel);
+            // A body channel beats any air channel; among equals the loudest wins.
+            if ((best_air && !air) || (air == best_air && level > best_level))
+                best_level = level, best = cand.channel, best_cell = cand.trigger_cell, best_air = air;
         }
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(group_end));
 
         const Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
-        const Decision d = classify(m.features, config);
+        Decision d = classify(m.features, config);
+        if (best_air) d.kind = Kind::other, d.confidence = 1, d.pop_probability = 0;
         event.time_s = static_cast<double>(m.onset_frame) / fs;
         event.duration_s = m.duration_s;
         event.kind = d.kind;
@@ -271,11 +279,13 @@ struct Detector::Impl {
     }
 };
 
-Detector::Detector(const DetectorConfig& config, double sample_rate, int channels) {
+Detector::Detector(const DetectorConfig& config, double sample_rate, int channels, const SensorLayout& layout) {
     if (!(sample_rate >= 8000 && sample_rate <= 384000))
         throw std::invalid_argument("sample rate must be 8000-384000 Hz");
     if (channels < 1 || channels > 64) throw std::invalid_argument("channel count must be 1-64");
-    impl_ = std::make_unique<Impl>(config, sample_rate, channels);
+    if (layout.body_channels(channels) == 0)
+        throw std::invalid_argument("every channel is an air reference: at least one must be a body sensor");
+    impl_ = std::make_unique<Impl>(config, sample_rate, channels, layout);
 }
 
 Detector::~Detector() = default;
@@ -305,10 +315,11 @@ std::int64_t Detector::frames_processed() const { return impl_->frames; }
 std::int64_t Detector::bad_samples() const { return impl_->bad; }
 std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
+const SensorLayout& Detector::layout() const { return impl_->layout; }
 
 std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
-                              const DetectorConfig& config) {
-    Detector detector(config, sample_rate, channels);
+                              const DetectorConfig& config, const SensorLayout& layout) {
+    Detector detector(config, sample_rate, channels, layout);
     std::vector<Event> events;
     const EventHandler keep = [&](const Event& e) { events.push_back(e); };
     detector.process(interleaved, keep);

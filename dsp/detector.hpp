@@ -18,6 +18,7 @@
 
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
+#include "dsp/layout.hpp"
 
 namespace popwatch {
 
@@ -25,7 +26,10 @@ using EventHandler = std::function<void(const Event&)>;
 
 class Detector {
    public:
-    Detector(const DetectorConfig& config, double sample_rate, int channels);
+    // `layout` says which channels are air references (never reported on) and where the body
+    // sensors are; the default is every channel a body sensor at an unknown position. Throws
+    // std::invalid_argument when no channel is a body sensor.
+    Detector(const DetectorConfig& config, double sample_rate, int channels, const SensorLayout& layout = {});
     ~Detector();
     Detector(Detector&&) noexcept;
     Detector& operator=(Detector&&) noexcept;
@@ -43,6 +47,7 @@ class Detector {
     std::int64_t bad_samples() const;  // NaN / Inf samples replaced by 0
     std::int64_t candidates() const;   // stage-1 candidates (before classification)
     const DetectorConfig& config() const;
+    const SensorLayout& layout() const;
 
    private:
     struct Impl;
@@ -52,7 +57,7 @@ class Detector {
 // Runs a whole in-memory recording through a Detector and returns every event (any kind): for
 // tests, training and benchmarks. Streaming callers use Detector directly.
 std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
-                              const DetectorConfig& config = {});
+                              const DetectorConfig& config = {}, const SensorLayout& layout = {});
 
 // Human-readable reasons for an event's class: the features and which rules pushed it where.
 std::string explain(const Event& event, const DetectorConfig& config);

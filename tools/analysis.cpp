@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -37,10 +38,29 @@ SiteMap SiteMap::parse(const std::string& spec) {
                 throw std::invalid_argument("--sites: \"" + pos + "\" is not a position in cm (e.g. upper-back@12)");
             site.position_cm = cm;
         }
+        if (site.name == air_name && at != std::string::npos)
+            throw std::invalid_argument("--sites: the air reference has no position on the body (\"" + item +
+                                        "\"); write just \"air\"");
         map.sites_.push_back(site);
         if (comma == spec.size()) break;
     }
+    if (!map.sites_.empty() &&
+        std::all_of(map.sites_.begin(), map.sites_.end(), [](const Site& s) { return s.name == air_name; }))
+        throw std::invalid_argument("--sites \"" + spec + "\": every channel is \"air\"; name at least one body site");
     return map;
+}
+
+SensorLayout SiteMap::layout() const {
+    SensorLayout layout;
+    for (const Site& s : sites_) {
+        layout.air.push_back(s.name == air_name);
+        layout.position_cm.push_back(s.position_cm);
+    }
+    return layout;
+}
+
+float SiteMap::position_cm(const Event& event) const {
+    return std::isfinite(event.position_cm) ? event.position_cm : for_channel(event.channel).position_cm;
 }
 
 const Site& SiteMap::for_channel(int channel) const {
@@ -50,14 +70,14 @@ const Site& SiteMap::for_channel(int channel) const {
 }
 
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
-                          const std::function<void(double)>& progress) {
+                          const std::function<void(double)>& progress, const SensorLayout& layout) {
     FileAnalysis result;
     result.path = path;
     try {
         FileSource source(path);
         result.sample_rate = source.sample_rate();
         result.channels = source.channels();
-        Detector detector(config, source.sample_rate(), source.channels());
+        Detector detector(config, source.sample_rate(), source.channels(), layout);
         std::vector<float> block(4096 * static_cast<std::size_t>(source.channels()));
         const EventHandler keep = [&](const Event& e) { result.events.push_back(e); };
         auto last_report = std::chrono::steady_clock::now();

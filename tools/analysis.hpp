@@ -9,6 +9,7 @@
 
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
+#include "dsp/layout.hpp"
 
 namespace popwatch {
 
@@ -18,12 +19,21 @@ struct Site {
 };
 
 // `--sites "upper-back@0,mid-back@12"`: names channel 1, 2, ... with optional positions in cm.
+// The name `air` marks the air reference microphone (no position): it helps decide, and events
+// are never reported on it.
 class SiteMap {
    public:
+    static constexpr const char* air_name = "air";
+
     SiteMap() = default;
     static SiteMap parse(const std::string& spec);  // throws std::invalid_argument with a reason
     const Site& for_channel(int channel) const;     // "unknown" for unnamed channels
     std::size_t size() const { return sites_.size(); }
+    // The detector's view: which channels are air, where the body sensors are.
+    SensorLayout layout() const;
+    // The position to report for an event: the detector's estimate when it made one, else the
+    // position of the site that heard it best (NaN when neither is known).
+    float position_cm(const Event& event) const;
 
    private:
     std::vector<Site> sites_;
@@ -47,6 +57,6 @@ struct FileAnalysis {
 // `error` (one line naming the file) and the events found before the problem are kept.
 // `progress` (optional) is called with the fraction done, at most a few times per second.
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
-                          const std::function<void(double)>& progress = {});
+                          const std::function<void(double)>& progress = {}, const SensorLayout& layout = {});
 
 }  // namespace popwatch

@@ -155,6 +155,7 @@ int run(AnalyzeOptions o) {
     const habits::Config settings = load_config(o.habits);
     const std::string spec = site_spec(o.sites, settings);
     const SiteMap sites = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
+    const SensorLayout layout = sites.layout();
     DetectorConfig config = settings.detector;
     if (o.episode_gap && o.episode_gap->count() > 0) config.episode_gap_s = o.episode_gap_s;
     std::optional<double> start;
@@ -176,7 +177,8 @@ int run(AnalyzeOptions o) {
     for (unsigned w = 0; w < jobs; ++w) {
         workers.emplace_back([&] {
             for (std::size_t i = next++; i < n; i = next++) {
-                FileAnalysis a = analyze_file(o.files[i], config, [&, i](double f) { progress.set(i, f); });
+                FileAnalysis a = analyze_file(
+                    o.files[i], config, [&, i](double f) { progress.set(i, f); }, layout);
                 std::lock_guard lock(mutex);
                 results[i] = std::move(a);
                 ready.notify_all();
@@ -219,7 +221,9 @@ void register_analyze(CLI::App& app, int& exit_code) {
     cmd->add_option("--format", o->format, "table | csv | jsonl | audacity (default: table on a terminal, else csv)")
         ->check(CLI::IsMember({"table", "csv", "jsonl", "audacity"}));
     cmd->add_flag("--all", o->all, "Also print transients classified as other (typing, knocks, ...)");
-    cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
+    cmd->add_option("--sites", o->sites,
+                    "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"; \"air\" marks the room "
+                    "microphone used as a reference");
     cmd->add_flag("--explain", o->explain, "Print each event's features and what each contributed to its kind");
     cmd->add_option("--jobs,-j", o->jobs, "Files analysed in parallel (default: all cores)");
     o->episode_gap =

@@ -63,6 +63,7 @@ int run(const ListenOptions& o) {
     const SiteMap sites = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
     MonitorOptions options;
     options.detector = settings.detector;
+    options.layout = sites.layout();
     if (o.episode_gap && o.episode_gap->count() > 0) options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
     options.poll_s = poll_interval_s(o.buffer_ms / 1000);
@@ -137,7 +138,9 @@ void register_listen(CLI::App& app, int& exit_code) {
         ->check(CLI::Range(1, 64));
     cmd->add_option("--rate,-r", o->rate, "Sample rate in Hz (default: the device's native rate)")
         ->check(CLI::Range(8000.0, 192000.0));
-    cmd->add_option("--sites", o->sites, "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"");
+    cmd->add_option("--sites", o->sites,
+                    "Name channel 1, 2, ... and give positions: \"upper-back@0,mid-back@12\"; \"air\" marks the room "
+                    "microphone used as a reference");
     cmd->add_option("--for", o->for_s, "Stop after this many seconds (default: until Ctrl-C / SIGTERM)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--format", o->format, "table | csv | jsonl (default: table on a terminal, else csv)")

@@ -59,7 +59,7 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
     const auto start_segment = [&] {
         rate_ = input_.sample_rate();
         channels = input_.channels();
-        detector.emplace(options_.detector, rate_, channels);
+        detector.emplace(options_.detector, rate_, channels, options_.layout);
         block.assign(options_.block_frames * static_cast<std::size_t>(channels), 0.0f);
         segment_frames_ = 0;
         last_beat = input_.health().callbacks;

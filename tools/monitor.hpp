@@ -22,6 +22,7 @@
 #include "capture/live_source.hpp"
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
+#include "dsp/layout.hpp"
 
 namespace popwatch {
 
@@ -65,6 +66,7 @@ class Sink {
 
 struct MonitorOptions {
     DetectorConfig detector;
+    SensorLayout layout;              // air reference and body positions per channel (--sites)
     double duration_s = 0;            // stop after this much wall time; 0 = until stopped
     double stall_s = 1.5;             // no callback for this long: the input is offline ...
     double start_grace_s = 5;         // ... or none at all this long after opening (sound servers can

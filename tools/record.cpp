@@ -37,7 +37,7 @@ void Recorder::record(const FileAnalysis& a, const SiteMap& sites, std::optional
     for (const Event& e : a.events) {
         if (e.kind == Kind::other) continue;
         const Site& site = sites.for_channel(e.channel);
-        events.push_back(habits::history_event(e, t0, site.name, site.position_cm, source));
+        events.push_back(habits::history_event(e, t0, site.name, sites.position_cm(e), source));
     }
     const auto results = store_.record_events(events);
     auto interval = store_.begin_interval(source, t0);

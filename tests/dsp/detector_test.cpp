@@ -145,6 +145,27 @@ TEST_CASE("each channel is analysed and the loudest channel names the event", "[
     CHECK(pops[1].channel == 0);
 }
 
+TEST_CASE("an air reference channel never names an event, and a sound only it hears is never a pop",
+          "[dsp][detector]") {
+    const double fs = 48000;
+    std::vector<float> body = test::noise(2, fs, 0.001f, 1), air = test::noise(2, fs, 0.001f, 2);
+    test::add_pop(body, fs, 0.5, 0.05f);
+    test::add_pop(air, fs, 0.5, 0.3f);  // louder in the air, but the body heard it: a body event
+    test::add_pop(air, fs, 1.2, 0.3f);  // only in the air
+    std::vector<float> x(body.size() * 2);
+    for (std::size_t i = 0; i < body.size(); ++i) x[2 * i] = body[i], x[2 * i + 1] = air[i];
+    SensorLayout layout;
+    layout.air = {false, true};
+    const auto events = detect_all(x, fs, 2, {}, layout);
+    REQUIRE(!events.empty());
+    for (const Event& e : events)
+        if (e.kind != Kind::other) CHECK(e.channel == 0);
+    const auto late = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.time_s > 1; });
+    REQUIRE(late != events.end());
+    CHECK(late->kind == Kind::other);
+    CHECK_THROWS_AS(Detector({}, fs, 1, SensorLayout{{true}, {}}), std::invalid_argument);
+}
+
 TEST_CASE("NaN and Inf samples are counted and treated as silence", "[dsp][detector]") {
     const double fs = 48000;
     auto x = test::noise(1, fs, 0.001f);

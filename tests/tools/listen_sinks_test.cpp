@@ -29,6 +29,26 @@ Event pop_at(double t, int episode) {
 
 }  // namespace
 
+TEST_CASE("the sites option names body sites with positions and marks the air reference", "[tools]") {
+    const SiteMap map = SiteMap::parse("upper-back@0, mid-back@12,air");
+    CHECK(map.for_channel(1).name == "mid-back");
+    CHECK(map.for_channel(1).position_cm == 12);
+    CHECK(map.for_channel(5).name == "unknown");
+    const SensorLayout layout = map.layout();
+    CHECK_FALSE(layout.is_air(0));
+    CHECK(layout.is_air(2));
+    CHECK(layout.position(1) == 12);
+    CHECK(std::isnan(layout.position(2)));
+    Event e;
+    e.channel = 1;
+    CHECK(map.position_cm(e) == 12);  // the site's position ...
+    e.position_cm = 7.5f;
+    CHECK(map.position_cm(e) == 7.5f);  // ... unless the detector located the pop
+    CHECK_THROWS_WITH(SiteMap::parse("air@3,neck"), Catch::Contains("no position"));
+    CHECK_THROWS_WITH(SiteMap::parse("air"), Catch::Contains("at least one body site"));
+    CHECK_THROWS_WITH(SiteMap::parse("neck@x"), Catch::Contains("not a position"));
+}
+
 TEST_CASE("printer writes analyze's CSV header once and a row per event", "[tools][listen]") {
     const auto dir = test::scratch_dir("printer");
     std::FILE* out = std::fopen((dir / "out").c_str(), "w+");
