@@ -111,7 +111,9 @@ void add_delayed(std::vector<float>& dst, std::size_t channels, std::size_t chan
 
 std::string sensor_name(int sensors, int k) {
     if (sensors == 3) return k == 0 ? "upper-back" : k == 1 ? "mid-back" : "lower-back";
-    return "sensor-" + std::to_string(k + 1);
+    std::string name = "sensor-";
+    name += std::to_string(k + 1);
+    return name;
 }
 
 }  // namespace
@@ -121,7 +123,11 @@ std::string spine_sites(int sensors, double spacing_cm) {
     for (int k = 0; k < sensors; ++k) {
         char position[32];
         std::snprintf(position, sizeof position, "%g", k * spacing_cm);
-        out += (k ? "," : "") + sensor_name(sensors, k) + "@" + position;
+        // Appended piece by piece: GCC 12 warns falsely on chained std::string + (bug 105651).
+        if (k) out += ',';
+        out += sensor_name(sensors, k);
+        out += '@';
+        out += position;
     }
     return out;
 }
