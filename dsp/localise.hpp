@@ -11,7 +11,8 @@
 //     strap) have a closed-form least-squares fit, with a weak prior pulling alpha towards
 //     prior_db_per_cm (two sensors alone cannot separate alpha from x). The cost over x is the
 //     residual in dB^2.
-//  2. Time. When `arrival_ms` is finite on >= 2 channels and the layout's span is at least
+//  2. Time (off by default, see use_arrival). When `arrival_ms` is finite on >= 2 channels and the layout's span is at
+//  least
 //     min_tdoa_samples at the sample rate, a second term compares the arrival differences with
 //     (r_k - r_ref) / speed, in units of the arrival's standard deviation.
 //  3. The cost becomes a likelihood exp(-cost / 2 sigma^2) over the grid (sigma = the larger of
@@ -53,7 +54,11 @@ struct LocaliseConfig {
     float speed_m_s = 1540;      // compressional sound speed in soft tissue (row 24)
     float arrival_sd_us = 20;    // arrival-time scatter; see BENCHMARKS.md for what TDOA adds
     float min_tdoa_samples = 2;  // use arrivals only when the array's span is this many samples
-    bool use_arrival = true;
+    // Off by default: on the development split the arrival term lowered site accuracy (95 % vs
+    // 100 % at 3 sensors, 48 kHz; BENCHMARKS.md "Localisation"). Low-frequency pops (median 215 Hz)
+    // under independent noise do not resolve 80 us by cross-correlation. Arrivals are still
+    // measured and shown by --explain.
+    bool use_arrival = false;
 };
 
 struct Location {
