@@ -22,7 +22,12 @@ std::vector<float> recording(double rate) {
 
 std::vector<std::string> split_csv(const std::string& row) {
     std::vector<std::string> out(1);
-    for (char c : row) c == ',' ? out.emplace_back() : out.back().push_back(c);
+    for (char c : row) {
+        if (c == ',')
+            out.emplace_back();
+        else
+            out.back().push_back(c);
+    }
     return out;
 }
 
