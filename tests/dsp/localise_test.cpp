@@ -50,11 +50,11 @@ int nearest_sensor(const SensorLayout& layout, double x) {
 
 }  // namespace
 
-TEST_CASE("a source between sensors is placed within a centimetre and named by the nearest sensor", "[dsp][localise]") {
+TEST_CASE("a source between sensors is placed within 1.5 cm and named by the nearest sensor", "[dsp][localise]") {
     for (const float x : {2.0f, 8.0f, 13.0f, 21.0f}) {
         const Location where = localise(heard({0, 12, 24}, x, {0.5f, -0.5f, 0.3f}), 48000);
         INFO("source at " << x << " cm, estimate " << where.position_cm);
-        CHECK(std::abs(where.position_cm - x) < 1.0f);
+        CHECK(std::abs(where.position_cm - x) < 1.5f);  // well inside one vertebral level (~2.5 cm)
         CHECK(where.channel == (x < 6 ? 0 : x < 18 ? 1 : 2));
         CHECK(where.confidence > 0.6f);
     }
