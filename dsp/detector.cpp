@@ -9,6 +9,7 @@
 
 #include "dsp/biquad.hpp"
 #include "dsp/classifier.hpp"
+#include "dsp/dual.hpp"
 #include "dsp/features.hpp"
 
 namespace popwatch {
@@ -82,6 +83,12 @@ struct Detector::Impl {
     double reorder_s = 0;
     double last_pop_s = -1e300;
     int episode = -1;
+    // The air reference (dsp/dual.hpp): the first air channel, its meter and health; clipped
+    // samples per channel.
+    int air_channel = -1;
+    AirMeter air_meter;
+    AirHealth air_health;
+    std::vector<std::int64_t> clipped;
 
     Impl(const DetectorConfig& c, double sample_rate, int channel_count, const SensorLayout& l)
         : config(c),
@@ -89,7 +96,12 @@ struct Detector::Impl {
           fs(sample_rate),
           channels(channel_count),
           cell(std::max<std::int64_t>(4, std::lround(c.cell_ms * 1e-3 * sample_rate))),
-          extractor(c, sample_rate, static_cast<std::size_t>(cell)) {
+          extractor(c, sample_rate, static_cast<std::size_t>(cell)),
+          air_meter(sample_rate, frame_size_for(c.frame_ms, sample_rate), static_cast<std::size_t>(cell)),
+          air_health(sample_rate),
+          clipped(static_cast<std::size_t>(channel_count), 0) {
+        for (int i = channel_count - 1; i >= 0; --i)
+            if (l.is_air(i)) air_channel = i;
         const auto cells_for = [&](double ms) {
             return std::max<std::int64_t>(1, std::lround(ms * 1e-3 * fs / static_cast<double>(cell)));
         };
@@ -178,15 +190,19 @@ struct Detector::Impl {
     void run_channel(int index, std::span<const float> interleaved, std::int64_t first_frame, std::size_t n) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         const auto stride = static_cast<std::size_t>(channels);
-        std::int64_t nonfinite = 0;
+        std::int64_t nonfinite = 0, full_scale = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const float x = interleaved[i * stride + static_cast<std::size_t>(index)];
             const bool ok = std::isfinite(x);
             nonfinite += !ok;
+            full_scale += ok && std::abs(x) >= 0.999f;
             scratch[i] = ok ? x : 0.0f;
         }
         bad += nonfinite;
+        clipped[static_cast<std::size_t>(index)] += full_scale;
         ch.highpass.process({scratch.data(), n});
+        if (index == air_channel)
+            air_health.update(n, sum_of_squares({scratch.data(), n}) / static_cast<double>(n), full_scale);
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
         // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
         std::size_t i = 0;
@@ -226,8 +242,9 @@ struct Detector::Impl {
         }
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(group_end));
 
-        const Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
-        Decision d = classify(m.features, config);
+        Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
+        event.air = air_reference(m, best);
+        Decision d = classify(m.features, config, event.air == AirPath::dual);
         if (best_air) d.kind = Kind::other, d.confidence = 1, d.pop_probability = 0;
         event.time_s = static_cast<double>(m.onset_frame) / fs;
         event.duration_s = m.duration_s;
@@ -247,6 +264,18 @@ struct Detector::Impl {
             ready.insert(at, event);
         else
             ++dropped;  // cannot happen: release() runs after every decision
+    }
+
+    // Issue #8: what the air reference heard around a body event, when there is one and it is
+    // healthy; otherwise the air features stay NaN and the single-sensor model decides.
+    AirPath air_reference(Measurement& m, int body) {
+        AirMeter::clear(m.features);
+        if (air_channel < 0 || layout.is_air(body)) return AirPath::none;
+        if (air_health.state() != AirState::ok)
+            return air_health.state() == AirState::silent ? AirPath::fallback_silent : AirPath::fallback_clipped;
+        air_meter.measure(inputs[static_cast<std::size_t>(body)].history,
+                          inputs[static_cast<std::size_t>(air_channel)].history, m.onset_frame, m.features);
+        return AirPath::dual;
     }
 
     void decide_due(const EventHandler& on_event, bool all) {
@@ -316,6 +345,13 @@ std::int64_t Detector::bad_samples() const { return impl_->bad; }
 std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
 const SensorLayout& Detector::layout() const { return impl_->layout; }
+bool Detector::has_air_reference() const { return impl_->air_channel >= 0; }
+AirState Detector::air_state() const { return impl_->air_health.state(); }
+std::int64_t Detector::air_fallbacks() const { return impl_->air_health.fallbacks(); }
+std::int64_t Detector::air_fallback_frames() const { return impl_->air_health.fallback_frames(); }
+std::int64_t Detector::clipped_samples(int channel) const {
+    return channel >= 0 && channel < impl_->channels ? impl_->clipped[static_cast<std::size_t>(channel)] : 0;
+}
 
 std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
                               const DetectorConfig& config, const SensorLayout& layout) {
@@ -328,7 +364,9 @@ std::vector<Event> detect_all(std::span<const float> interleaved, double sample_
 }
 
 std::string explain(const Event& event, const DetectorConfig& config) {
-    return explain_decision(event.features, classify(event.features, config), config);
+    const bool dual = event.air == AirPath::dual;
+    return "  decided by: " + std::string(air_path_name(event.air)) + "\n" +
+           explain_decision(event.features, classify(event.features, config, dual), config, dual);
 }
 
 }  // namespace popwatch

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dsp/config.hpp"
+#include "dsp/dual.hpp"
 #include "dsp/event.hpp"
 #include "dsp/layout.hpp"
 
@@ -48,6 +49,15 @@ class Detector {
     std::int64_t candidates() const;   // stage-1 candidates (before classification)
     const DetectorConfig& config() const;
     const SensorLayout& layout() const;
+
+    // The air reference (issue #8). With an air channel in the layout, pops are decided by the
+    // dual model while the air channel is healthy; while it is silent or clipping persistently
+    // the single-sensor model decides (Event::air says which) and these say so.
+    bool has_air_reference() const;
+    AirState air_state() const;                // now
+    std::int64_t air_fallbacks() const;        // times the air reference stopped being trusted
+    std::int64_t air_fallback_frames() const;  // frames decided without it
+    std::int64_t clipped_samples(int channel) const;  // samples at full scale (|x| >= 0.999)
 
    private:
     struct Impl;

@@ -55,9 +55,11 @@ nlohmann::json event_json(const std::string& file, const Event& e, const Site& s
                         {"episode", e.episode >= 0 ? nlohmann::json(e.episode) : nlohmann::json()}};
     if (with_features) {
         nlohmann::json f;
-        for (std::size_t i = 0; i < Features::count; ++i) f[std::string(feature_names[i])] = e.features.values[i];
+        const std::size_t n = e.air == AirPath::dual ? Features::count : Features::single_count;
+        for (std::size_t i = 0; i < n; ++i) f[std::string(feature_names[i])] = e.features.values[i];
         j["features"] = f;
         j["pop_probability"] = e.pop_probability;
+        if (e.air != AirPath::none) j["air_reference"] = air_path_name(e.air);
     }
     return j;
 }
