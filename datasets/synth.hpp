@@ -41,6 +41,9 @@ enum class Scenario {
     negatives,  // ambient-like, dense with hard negatives, no pops and no clunks at all
     demo,       // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
                 // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
+    dual,       // two channels: ch1 contact sensor on the upper back, ch2 the laptop mic 0.4-1.2 m away
+                // (the air reference, issue #8); spinal pops, clunks, office, speech (synth_dual.cpp)
+    dual_negatives,  // the same two sensors in an office with no pops and no clunks ("dual-negatives")
 };
 enum class Split { dev, test };
 
@@ -99,6 +102,9 @@ struct Scene {
 // Deterministic per options (seed included). Throws std::invalid_argument for options out of
 // range.
 Scene render(const Options& options);
+
+// The dual scenarios (synth_dual.cpp); render() dispatches to it.
+Scene render_dual(const Options& options);
 
 // The scene's labels and confounders in the forms the scorer reads (datasets/labels.hpp).
 std::vector<LabelledEvent> truth(const Scene& scene);

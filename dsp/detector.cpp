@@ -346,9 +346,7 @@ std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
 const SensorLayout& Detector::layout() const { return impl_->layout; }
 bool Detector::has_air_reference() const { return impl_->air_channel >= 0; }
-AirState Detector::air_state() const { return impl_->air_health.state(); }
-std::int64_t Detector::air_fallbacks() const { return impl_->air_health.fallbacks(); }
-std::int64_t Detector::air_fallback_frames() const { return impl_->air_health.fallback_frames(); }
+const AirHealth& Detector::air_health() const { return impl_->air_health; }
 std::int64_t Detector::clipped_samples(int channel) const {
     return channel >= 0 && channel < impl_->channels ? impl_->clipped[static_cast<std::size_t>(channel)] : 0;
 }

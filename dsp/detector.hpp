@@ -54,9 +54,7 @@ class Detector {
     // dual model while the air channel is healthy; while it is silent or clipping persistently
     // the single-sensor model decides (Event::air says which) and these say so.
     bool has_air_reference() const;
-    AirState air_state() const;                // now
-    std::int64_t air_fallbacks() const;        // times the air reference stopped being trusted
-    std::int64_t air_fallback_frames() const;  // frames decided without it
+    const AirHealth& air_health() const;              // its state now, fallbacks, time without it
     std::int64_t clipped_samples(int channel) const;  // samples at full scale (|x| >= 0.999)
 
    private:

@@ -113,7 +113,8 @@ void AirHealth::update(std::size_t frames, double mean_square, std::int64_t clip
         healthy_s_ += dt;
         if (healthy_s_ >= 1.0) state_ = AirState::ok;
     }
-    if (state_ != AirState::ok) fallback_frames_ += static_cast<std::int64_t>(frames);
+    if (state_ == AirState::silent) silent_frames_ += static_cast<std::int64_t>(frames);
+    if (state_ == AirState::clipped) clipped_frames_ += static_cast<std::int64_t>(frames);
 }
 
 }  // namespace popwatch

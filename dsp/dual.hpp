@@ -63,13 +63,15 @@ class AirHealth {
     void update(std::size_t frames, double mean_square, std::int64_t clipped);
     AirState state() const { return state_; }
     std::int64_t fallbacks() const { return fallbacks_; }            // times it left `ok`
-    std::int64_t fallback_frames() const { return fallback_frames_; }  // frames spent not `ok`
+    std::int64_t fallback_frames() const { return silent_frames_ + clipped_frames_; }  // frames spent not `ok`
+    std::int64_t silent_frames() const { return silent_frames_; }
+    std::int64_t clipped_frames() const { return clipped_frames_; }
 
    private:
     double fs_;
     double silent_s_ = 0, healthy_s_ = 0, clip_share_ = 0;
     AirState state_ = AirState::ok;
-    std::int64_t fallbacks_ = 0, fallback_frames_ = 0;
+    std::int64_t fallbacks_ = 0, silent_frames_ = 0, clipped_frames_ = 0;
 };
 
 }  // namespace popwatch

@@ -69,6 +69,39 @@ const Site& SiteMap::for_channel(int channel) const {
     return unknown_;
 }
 
+namespace {
+
+std::vector<std::string> sites_or_channels(const SensorLayout& layout, int channels) {
+    std::vector<std::string> names;
+    for (int c = 0; c < channels; ++c)
+        names.push_back(fmt::format("channel {}{}", c + 1, layout.is_air(c) ? " (air reference)" : ""));
+    return names;
+}
+
+// Issue #8: an air reference that went silent or clipped (decisions fell back to the single
+// sensor there), and clipping on any channel.
+std::vector<std::string> signal_warnings(const Detector& d, const std::string& path,
+                                         const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    const AirHealth& air = d.air_health();
+    if (d.has_air_reference() && air.fallbacks() > 0)
+        out.push_back(fmt::format(
+            "{}: the air reference was unusable for {:.1f} s of {:.1f} s (silent {:.1f} s, clipping {:.1f} s; "
+            "{} time{}): pops there were decided from the body sensor alone",
+            path, static_cast<double>(air.fallback_frames()) / d.sample_rate(),
+            static_cast<double>(d.frames_processed()) / d.sample_rate(),
+            static_cast<double>(air.silent_frames()) / d.sample_rate(),
+            static_cast<double>(air.clipped_frames()) / d.sample_rate(), air.fallbacks(),
+            air.fallbacks() == 1 ? "" : "s"));
+    for (int c = 0; c < d.channels(); ++c)
+        if (const std::int64_t n = d.clipped_samples(c); n > 0)
+            out.push_back(fmt::format("{}: {} clipped: {} samples at full scale (levels there read low)", path,
+                                      names[static_cast<std::size_t>(c)], n));
+    return out;
+}
+
+}  // namespace
+
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
                           const std::function<void(double)>& progress, const SensorLayout& layout) {
     FileAnalysis result;
@@ -100,6 +133,7 @@ FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
         result.duration_s = static_cast<double>(detector.frames_processed()) / source.sample_rate();
         result.bad_samples = detector.bad_samples();
         result.candidates = detector.candidates();
+        result.warnings = signal_warnings(detector, path, sites_or_channels(layout, source.channels()));
         if (result.error.empty() && (source.truncated() || detector.frames_processed() < source.frames())) {
             result.error = fmt::format(
                 "{}: truncated: the file ends before the length its header gives (events in the {:.1f} s it holds "

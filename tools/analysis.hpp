@@ -49,6 +49,9 @@ struct FileAnalysis {
     std::string error;          // empty when the whole file was read
     std::int64_t bad_samples = 0;
     std::int64_t candidates = 0;
+    // Not errors (the file was analysed): the air reference fell back to single-sensor decisions
+    // for a while, or a channel clipped. One line each, naming the file.
+    std::vector<std::string> warnings;
 
     bool ok() const { return error.empty(); }
 };

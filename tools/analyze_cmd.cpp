@@ -138,6 +138,7 @@ void print_file(const FileAnalysis& a, Format format, const SiteMap& sites, cons
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
     if (!a.ok()) std::fprintf(stderr, "popwatch analyze: %s\n", a.error.c_str());
+    for (const std::string& w : a.warnings) std::fprintf(stderr, "popwatch analyze: warning: %s\n", w.c_str());
 }
 
 int run(AnalyzeOptions o) {
