@@ -79,8 +79,7 @@ int main(int argc, char** argv) {
                 const synth::Scene scene = synth::render(o);
                 std::vector<Event> events =
                     detect_all(scene.audio, scene.sample_rate, scene.channels, DetectorConfig{}, layout);
-                if (dual)
-                    std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });
+                if (dual) std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });
 
                 std::vector<double> pops, clunks, times;
                 for (const auto& l : scene.labels) (l.kind == Kind::pop ? pops : clunks).push_back(l.time_s);

@@ -95,7 +95,8 @@ std::vector<float> clip_in_room(const std::vector<float>& clip, double fs, std::
     synth::internal::add_body_floor(body, fs, uniform(2000, 8000), seed + 2);
     const double g_air = std::pow(10.0, uniform(-30, -6) / 20), g_body = std::pow(10.0, uniform(-30, -6) / 20);
     float pa = 0, pb = 0;
-    for (std::size_t i = 0; i < air.size(); ++i) pa = std::max(pa, std::abs(air[i])), pb = std::max(pb, std::abs(body[i]));
+    for (std::size_t i = 0; i < air.size(); ++i)
+        pa = std::max(pa, std::abs(air[i])), pb = std::max(pb, std::abs(body[i]));
     std::vector<float> stereo(2 * air.size());
     for (std::size_t i = 0; i < air.size(); ++i) {
         stereo[2 * i] = static_cast<float>(body[i] * g_body / pb);

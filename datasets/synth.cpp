@@ -17,7 +17,6 @@
 //   8. scenarios
 //   9. writing files
 #include "datasets/synth.hpp"
-#include "datasets/synth_internal.hpp"
 
 #include <sndfile.h>
 
@@ -35,6 +34,8 @@
 #include <span>
 #include <stdexcept>
 #include <utility>
+
+#include "datasets/synth_internal.hpp"
 
 namespace popwatch::synth {
 namespace {

@@ -36,13 +36,13 @@
 namespace popwatch::synth {
 
 enum class Scenario {
-    contact,    // sensor on the upper back: body noise, heartbeat, breathing, rub, own voice
-    ambient,    // laptop/desk mic in an office: typing, clicks, speech, knocks... and pops
-    negatives,  // ambient-like, dense with hard negatives, no pops and no clunks at all
-    demo,       // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
-                // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
-    dual,       // two channels: ch1 contact sensor on the upper back, ch2 the laptop mic 0.4-1.2 m away
-                // (the air reference, issue #8); spinal pops, clunks, office, speech (synth_dual.cpp)
+    contact,         // sensor on the upper back: body noise, heartbeat, breathing, rub, own voice
+    ambient,         // laptop/desk mic in an office: typing, clicks, speech, knocks... and pops
+    negatives,       // ambient-like, dense with hard negatives, no pops and no clunks at all
+    demo,            // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
+                     // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
+    dual,            // two channels: ch1 contact sensor on the upper back, ch2 the laptop mic 0.4-1.2 m away
+                     // (the air reference, issue #8); spinal pops, clunks, office, speech (synth_dual.cpp)
     dual_negatives,  // the same two sensors in an office with no pops and no clunks ("dual-negatives")
 };
 enum class Split { dev, test };

@@ -196,9 +196,8 @@ double spinal_act(DualScene& s, const Options& o, double t0) {
     for (int i = 0; i < n; ++i) {
         const double f1 = std::clamp(centre * std::exp(r.normal(0, 0.15)), 86.0, 1830.0);
         const double contact = std::clamp(snr + offset + r.normal(0, 2.5), o.snr_min_db, o.snr_max_db);
-        const double d20 =
-            s.event(in::spinal_pop(s.fs, s.split, s.seed(), f1, s.contact_lowpass_hz), t, contact,
-                    contact - offset - loss + r.normal(0, 2), Kind::pop, site);
+        const double d20 = s.event(in::spinal_pop(s.fs, s.split, s.seed(), f1, s.contact_lowpass_hz), t, contact,
+                                   contact - offset - loss + r.normal(0, 2), Kind::pop, site);
         t += std::clamp(std::max(r.uniform(0.01, 0.035), d20 + 0.001), 0.006, 0.039);
     }
     return t + 0.1;
@@ -264,18 +263,21 @@ void add_office(DualScene& s, const Options& o, const DualRates& rates) {
     const auto sound = [&](const char* cls) { return in::office_sound(cls, s.fs, s.split, s.seed()); };
     typing(s, rates.typing_share * d, 18, 38);
     typing(s, rates.colleague_typing_share * d, 10, 25);
-    poisson(r, rates.mouse * d, s.duration_s, [&](double t) { s.airborne(sound("mouse"), t, r.uniform(15, 35), "mouse"); });
+    poisson(r, rates.mouse * d, s.duration_s,
+            [&](double t) { s.airborne(sound("mouse"), t, r.uniform(15, 35), "mouse"); });
     poisson(r, rates.clap * d, s.duration_s, [&](double t) {
         const int claps = r.chance(0.7) ? 1 : r.integer(2, 5);
-        for (int i = 0; i < claps; ++i) s.airborne(sound("clap"), t + i * r.uniform(0.3, 0.6), r.uniform(30, 50), "clap");
+        for (int i = 0; i < claps; ++i)
+            s.airborne(sound("clap"), t + i * r.uniform(0.3, 0.6), r.uniform(30, 50), "clap");
     });
-    poisson(r, rates.knock * d, s.duration_s, [&](double t) { s.airborne(sound("knock"), t, r.uniform(25, 48), "knock"); });
+    poisson(r, rates.knock * d, s.duration_s,
+            [&](double t) { s.airborne(sound("knock"), t, r.uniform(25, 48), "knock"); });
     poisson(r, rates.walk * d, s.duration_s, [&](double t) {
         const int steps = r.integer(2, 8);
         const double level = r.uniform(8, 28), interval = 1 / r.uniform(1.6, 2.2);
         for (int i = 0; i < steps; ++i)
-            s.airborne(sound("footstep"), t + i * interval, level + 6 * std::sin(std::numbers::pi * (i + 0.5) / steps) - 6,
-                       "footstep");
+            s.airborne(sound("footstep"), t + i * interval,
+                       level + 6 * std::sin(std::numbers::pi * (i + 0.5) / steps) - 6, "footstep");
     });
     poisson(r, rates.speech * d, s.duration_s, [&](double t) {
         s.airborne(in::speech(s.fs, r.uniform(1, 6), in::voice_f0_hz(s.split, s.seed()), s.seed()), t,
@@ -298,7 +300,8 @@ void add_office(DualScene& s, const Options& o, const DualRates& rates) {
         const double level = r.uniform(5, 20);
         s.body_sound(c, c, t, level, level - r.uniform(5, 15), "creak");
     });
-    poisson(r, rates.snap * d, s.duration_s, [&](double t) { s.airborne(sound("snap"), t, r.uniform(25, 45), "snap"); });
+    poisson(r, rates.snap * d, s.duration_s,
+            [&](double t) { s.airborne(sound("snap"), t, r.uniform(25, 45), "snap"); });
     poisson(r, rates.digital_click * d, s.duration_s,
             [&](double t) { s.air_only(sound("digital_click"), t, r.uniform(10, 45), "digital_click"); });
     poisson(r, rates.rustle * d, s.duration_s, [&](double t) {
@@ -368,8 +371,8 @@ void scale_peak(std::vector<float>& x, double target) {
 Scene render_dual(const Options& o) {
     if (!(o.minutes > 0 && o.minutes <= 180)) throw std::invalid_argument("minutes must be in (0, 180]");
     const bool negatives = o.scenario == Scenario::dual_negatives;
-    const std::uint64_t seed = in::derive_seed(in::derive_seed(o.seed, o.split == Split::dev ? 0 : 1),
-                                               static_cast<std::uint64_t>(o.scenario));
+    const std::uint64_t seed =
+        in::derive_seed(in::derive_seed(o.seed, o.split == Split::dev ? 0 : 1), static_cast<std::uint64_t>(o.scenario));
     const DualRates rates = dual_rates(negatives);
     DualScene s(o, in::derive_seed(seed, 1));
     if (!negatives) add_acts(s, o, rates);

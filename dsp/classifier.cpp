@@ -49,8 +49,10 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
     out += "\n";
     const bool clunk = decision.kind == Kind::clunk;
     std::array<float, Features::count> contrib{};
-    const float bias =
-        (clunk ? default_clunk_model() : dual ? default_dual_model() : default_pop_model()).contributions(f, contrib);
+    const float bias = (clunk  ? default_clunk_model()
+                        : dual ? default_dual_model()
+                               : default_pop_model())
+                           .contributions(f, contrib);
     std::array<std::size_t, Features::count> order{};
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(contrib[a]) > std::abs(contrib[b]); });
@@ -63,7 +65,9 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
         out += line;
     }
     std::snprintf(line, sizeof line, ", ...); a %s from %.2f\n", clunk ? "clunk" : "pop",
-                  clunk ? c.clunk_threshold : dual ? c.dual_pop_threshold : c.pop_threshold);
+                  clunk  ? c.clunk_threshold
+                  : dual ? c.dual_pop_threshold
+                         : c.pop_threshold);
     return out + line;
 }
 

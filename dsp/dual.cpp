@@ -44,8 +44,7 @@ void AirMeter::bands(const ChannelHistory& h, std::int64_t start, float* out_db)
     for (int b = 0; b < band_count; ++b) out_db[b] = to_db(e[b] * scale);
 }
 
-void AirMeter::measure(const ChannelHistory& body, const ChannelHistory& air, std::int64_t onset_frame,
-                       Features& f) {
+void AirMeter::measure(const ChannelHistory& body, const ChannelHistory& air, std::int64_t onset_frame, Features& f) {
     const auto n = static_cast<std::int64_t>(frame_.size());
     const std::int64_t start = onset_frame - n / 8;  // like the single features: the attack inside the frame
     const std::int64_t onset_cell = onset_frame / cell_;
@@ -61,9 +60,7 @@ void AirMeter::measure(const ChannelHistory& body, const ChannelHistory& air, st
     // Each channel against its own background a few cells before the onset: gains cancel.
     const float body_bg = std::max(body.background_db.at(onset_cell - 2), -150.0f);
     const float air_bg = std::max(air.background_db.at(onset_cell - 8), -150.0f);
-    const auto ratio = [&](int b) {
-        return std::clamp((body_db[b] - body_bg) - (air_db[b] - air_bg), -80.0f, 80.0f);
-    };
+    const auto ratio = [&](int b) { return std::clamp((body_db[b] - body_bg) - (air_db[b] - air_bg), -80.0f, 80.0f); };
     f[Features::ba_low_db] = ratio(0);
     f[Features::ba_mid_db] = ratio(1);
     f[Features::ba_high_db] = ratio(2);
@@ -93,7 +90,8 @@ void AirMeter::measure(const ChannelHistory& body, const ChannelHistory& air, st
     double excess = 0;
     for (std::int64_t c = pre_from; c < pre_to; ++c)
         excess += std::max(0.0f, air.cell_db.at(c) - std::max(air.background_db.at(c), -150.0f));
-    f[Features::air_pre_db] = static_cast<float>(excess / static_cast<double>(std::max<std::int64_t>(1, pre_to - pre_from)));
+    f[Features::air_pre_db] =
+        static_cast<float>(excess / static_cast<double>(std::max<std::int64_t>(1, pre_to - pre_from)));
 }
 
 AirHealth::AirHealth(double sample_rate) : fs_(sample_rate) {}

@@ -62,7 +62,7 @@ class AirHealth {
     // samples were at full scale (|x| >= 0.999).
     void update(std::size_t frames, double mean_square, std::int64_t clipped);
     AirState state() const { return state_; }
-    std::int64_t fallbacks() const { return fallbacks_; }            // times it left `ok`
+    std::int64_t fallbacks() const { return fallbacks_; }                              // times it left `ok`
     std::int64_t fallback_frames() const { return silent_frames_ + clipped_frames_; }  // frames spent not `ok`
     std::int64_t silent_frames() const { return silent_frames_; }
     std::int64_t clipped_frames() const { return clipped_frames_; }

@@ -72,11 +72,11 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms", "centroid_hz", "spread_hz", "flatness",   "low_db",
-    "high_db",    "crest_db",    "tail_db",     "pre_db",   "voicing",     "rate_hz",   "regularity", "after_n",
-    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",   "top_db",      "flux_db",   "local_db",   "chain_n",
-    "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",     "air_snr_db", "air_lag_ms",  "air_rate_hz",
-    "air_pre_db"};
+    "level_dbfs", "snr_db",     "rise_ms",    "dur20_ms",    "centroid_hz", "spread_hz",  "flatness",
+    "low_db",     "high_db",    "crest_db",   "tail_db",     "pre_db",      "voicing",    "rate_hz",
+    "regularity", "after_n",    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",     "top_db",
+    "flux_db",    "local_db",   "chain_n",    "ba_low_db",   "ba_mid_db",   "ba_high_db", "ba_top_db",
+    "ba_db",      "air_snr_db", "air_lag_ms", "air_rate_hz", "air_pre_db"};
 
 // Which decision the detector took for an event (issue #8): no air reference in the layout, the
 // dual-sensor model, or the single-sensor model because the air reference was unhealthy.

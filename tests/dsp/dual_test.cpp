@@ -1,9 +1,8 @@
 // The air reference (issue #8): a click loud in the air and faint on the body is not a pop; a
 // pop loud on the body and faint in the air stays one; a silent or clipping air channel makes
 // the detector fall back to the single-sensor model and say so.
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 
 #include "datasets/synth.hpp"
@@ -41,8 +40,7 @@ DualScene scene() {
     s.clicks = {2.2, 4.7, 7.2, 9.9, 11.3};
     for (std::size_t k = 0; k < s.pops.size(); ++k) {
         put(s.stereo, 0, synth::render_isolated(synth::Isolated::spine_pop_contact, fs, 10 + k), s.pops[k], 0.008f);
-        put(s.stereo, 1, synth::render_isolated(synth::Isolated::spine_pop_air, fs, 10 + k), s.pops[k] + 0.002,
-            0.003f);
+        put(s.stereo, 1, synth::render_isolated(synth::Isolated::spine_pop_air, fs, 10 + k), s.pops[k] + 0.002, 0.003f);
     }
     for (std::size_t k = 0; k < s.clicks.size(); ++k) {
         auto click = synth::internal::office_sound("mouse", fs, synth::Split::dev, 20 + k);

@@ -13,9 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path dual_file(const fs::path& dir) {
-    const auto r = test::popwatch("synth --scenario dual --minutes 1 --seed 3 --no-real --episodes-per-min 6 --out " +
-                                      dir.string(),
-                                  dir);
+    const auto r = test::popwatch(
+        "synth --scenario dual --minutes 1 --seed 3 --no-real --episodes-per-min 6 --out " + dir.string(), dir);
     REQUIRE(r.code == 0);
     return dir / "dual-3.wav";
 }
@@ -42,7 +41,8 @@ TEST_CASE("analyze --sites upper-back,air reports events only at upper-back", "[
 TEST_CASE("eval --sites scores a dual recording against its labels", "[cli][dual]") {
     const auto dir = test::scratch_dir("dual-eval");
     const fs::path wav = dual_file(dir);
-    const auto r = test::popwatch("eval --json --sites upper-back,air --labels " + dir.string() + " " + wav.string(), dir);
+    const auto r =
+        test::popwatch("eval --json --sites upper-back,air --labels " + dir.string() + " " + wav.string(), dir);
     REQUIRE(r.code == 0);
     const auto j = nlohmann::json::parse(r.out);
     INFO(r.out);
