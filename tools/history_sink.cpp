@@ -39,7 +39,7 @@ void HistorySink::on_event(const Event& event) {
 void HistorySink::on_notice(const Notice& notice) {
     if (notice.type == Notice::Type::offline) {
         session_.pause(last_session_end_s_ + offset_s_);
-    } else {
+    } else if (notice.type == Notice::Type::online) {
         session_.resume();
         anchored_ = false;  // a new segment: session time restarts from the steady clock
     }

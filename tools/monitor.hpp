@@ -42,7 +42,9 @@ struct SessionStats {
 };
 
 struct Notice {
-    enum class Type { offline, online } type;
+    // air_reference: the air reference microphone stopped (or started again) being usable;
+    // decisions fall back to the body sensor alone meanwhile (issue #8).
+    enum class Type { offline, online, air_reference } type;
     double at_s = 0;      // session time
     std::string message;  // one line for the user
 };
