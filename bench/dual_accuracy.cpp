@@ -50,10 +50,12 @@ std::vector<float> channel(const std::vector<float>& stereo, int c) {
     return out;
 }
 
+DetectorConfig config;  // the defaults, or --dual-threshold (choose it on dev, report test)
+
 std::vector<Event> run(Mode m, const std::vector<float>& stereo, double fs) {
     switch (m) {
         case dual:
-            return detect_all(stereo, fs, 2, {}, dual_layout());
+            return detect_all(stereo, fs, 2, config, dual_layout());
         case contact_only:
             return detect_all(channel(stereo, 0), fs, 1);
         case air_only:
@@ -61,7 +63,7 @@ std::vector<Event> run(Mode m, const std::vector<float>& stereo, double fs) {
         case air_silenced: {
             std::vector<float> x = stereo;
             for (std::size_t i = 1; i < x.size(); i += 2) x[i] = 0;
-            return detect_all(x, fs, 2, {}, dual_layout());
+            return detect_all(x, fs, 2, config, dual_layout());
         }
         case modes:
             break;
@@ -121,6 +123,8 @@ int main(int argc, char** argv) {
     app.add_option("--minutes", minutes, "minutes per recording")->capture_default_str();
     app.add_flag("!--no-real", real, "Skip the real office clips");
     app.add_option("--jobs,-j", jobs, "Files in parallel");
+    app.add_option("--dual-threshold", config.dual_pop_threshold, "P(pop) threshold of the dual model")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
     const synth::Split split = synth::parse_split(split_name);
 
