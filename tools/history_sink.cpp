@@ -25,7 +25,7 @@ void HistorySink::on_event(const Event& event) {
 void HistorySink::on_notice(const Notice& notice) {
     if (notice.type == Notice::Type::offline)
         session_.pause(anchor_wall_s_);
-    else
+    else if (notice.type == Notice::Type::online)
         session_.resume();
 }
 

@@ -40,9 +40,9 @@ struct SessionStats {
 };
 
 struct Notice {
-    enum class Type { offline, online } type;
-    double at_s = 0;      // session time
-    std::string message;  // one line for the user
+    enum class Type { offline, online, info } type;  // info: about the input, monitoring goes on
+    double at_s = 0;                                 // session time
+    std::string message;                             // one line for the user
 };
 
 // Where a session's output goes. Every hook runs on the analysis thread, in order.
