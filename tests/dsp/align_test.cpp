@@ -6,7 +6,6 @@
 #include <random>
 
 #include "drift_scene.hpp"
-#include "dsp/biquad.hpp"
 #include "test_signals.hpp"
 
 using namespace popwatch;
@@ -15,24 +14,8 @@ namespace {
 
 constexpr double rate = 16000;
 
-// Office-like shared sound: bursts of band-limited noise (words, keys) with pauses between them,
-// `quiet_from`..`quiet_to` (s) left silent.
 std::vector<float> shared_sound(double seconds, double quiet_from = -1, double quiet_to = -1) {
-    std::mt19937 rng(11);
-    std::uniform_real_distribution<double> u(0, 1);
-    std::normal_distribution<float> n(0, 1);
-    std::vector<float> x(static_cast<std::size_t>(seconds * rate), 0.0f);
-    for (double t = 0.3; t < seconds; t += 0.4 + 1.2 * u(rng)) {
-        if (t >= quiet_from && t < quiet_to) continue;
-        const double len = 0.05 + 0.4 * u(rng);
-        const auto a = static_cast<float>(0.02 + 0.1 * u(rng));
-        for (auto i = static_cast<std::size_t>(t * rate);
-             i < x.size() && i < static_cast<std::size_t>((t + len) * rate); ++i)
-            x[i] = a * n(rng);
-    }
-    Biquad lp = Biquad::lowpass(3000, rate);
-    lp.process(x);
-    return x;
+    return test::office_bursts(seconds, rate, quiet_from, quiet_to);
 }
 
 struct Feed {

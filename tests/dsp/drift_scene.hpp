@@ -11,6 +11,8 @@
 #include <span>
 #include <vector>
 
+#include "dsp/biquad.hpp"
+
 namespace popwatch::test {
 
 class DriftingAir {
@@ -72,5 +74,25 @@ class DriftingAir {
     std::vector<double> history_;  // body frame of each recent air sample
     std::int64_t count_ = 0;
 };
+
+// Office-like shared sound: bursts of band-limited noise (words, keys) with pauses between them,
+// `quiet_from`..`quiet_to` (s) left silent.
+inline std::vector<float> office_bursts(double seconds, double rate, double quiet_from = -1, double quiet_to = -1) {
+    std::mt19937 rng(11);
+    std::uniform_real_distribution<double> u(0, 1);
+    std::normal_distribution<float> n(0, 1);
+    std::vector<float> x(static_cast<std::size_t>(seconds * rate), 0.0f);
+    for (double t = 0.3; t < seconds; t += 0.4 + 1.2 * u(rng)) {
+        if (t >= quiet_from && t < quiet_to) continue;
+        const double len = 0.05 + 0.4 * u(rng);
+        const auto a = static_cast<float>(0.02 + 0.1 * u(rng));
+        for (auto i = static_cast<std::size_t>(t * rate);
+             i < x.size() && i < static_cast<std::size_t>((t + len) * rate); ++i)
+            x[i] = a * n(rng);
+    }
+    Biquad lp = Biquad::lowpass(3000, rate);
+    lp.process(x);
+    return x;
+}
 
 }  // namespace popwatch::test
