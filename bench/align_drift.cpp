@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
     app.add_option("--air-rate", air_rate, "Air device nominal rate (Hz; default: the body's)");
     app.add_option("--drift", drift, "Air clock error in ppm, or \"temp\" (40 ± 15 ppm, 30-minute cycle)")
         ->capture_default_str();
-    app.add_option("--offset-ms", offset_ms, "Air stream start vs. body (+: later)")->capture_default_str();
+    app.add_option("--offset-ms", offset_ms, "Start skew: the air device's first sample hears the body frame at this time")->capture_default_str();
     app.add_option("--dropout-at", dropout_at_min, "Minute at which the air device goes away (default: never)");
     app.add_option("--dropout-s", dropout_s, "... for this long; it comes back as a new stream")->capture_default_str();
     app.add_option("--loop-min", loop_min, "Minutes of scene rendered (looped to the session length)")

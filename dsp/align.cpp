@@ -365,7 +365,7 @@ AlignStatus ClockAligner::status() const {
     AlignStatus s = counts_;
     s.state = state_;
     const double now = static_cast<double>(body_output_) / config_.body_rate;
-    s.offset_ms = (u_ + slope_ * (now - t_ref_)) * 1000;
+    s.offset_ms = -(u_ + slope_ * (now - t_ref_)) * 1000;  // u: where the air stream's start sits
     s.drift_ppm = -slope_ * 1e6;
     s.offset_sd_ms = state_ == AlignState::locked ? std::sqrt(std::max(0.0, p00_)) * 1000 : 0;
     s.since_fix_s = state_ == AlignState::locked ? std::max(0.0, now - last_fix_t_) : 0;

@@ -68,7 +68,7 @@ const char* align_state_name(AlignState state);
 
 struct AlignStatus {
     AlignState state = AlignState::lost;
-    double offset_ms = 0;     // air stream start vs. where it was assumed to start (+: later)
+    double offset_ms = 0;     // how much later a sound comes in the air stream than in the body's (as read)
     double drift_ppm = 0;     // air clock vs. body clock (+: air runs fast)
     double offset_sd_ms = 0;  // the filter's uncertainty on the offset
     double last_psr = 0;      // peak-to-sidelobe ratio of the latest estimate

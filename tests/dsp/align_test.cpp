@@ -96,7 +96,7 @@ TEST_CASE("aligner locks onto a start offset and a clock drift", "[dsp][align]")
     CHECK(s.state == AlignState::locked);
     CHECK(std::abs(feed.error_ms()) < 0.1);
     CHECK(s.drift_ppm == Approx(ppm).margin(3));
-    CHECK(s.offset_ms == Approx(37 - ppm * 1e-6 * 180 * 1000).margin(0.5));  // the drift moved it
+    CHECK(s.offset_ms == Approx(-37 + ppm * 1e-6 * 180 * 1000).margin(0.5));  // the drift moved it
     CHECK(s.late_frames == 0);
     CHECK(s.dropped_frames == 0);
 }
