@@ -149,7 +149,8 @@ TEST_CASE("two devices give one stream: body channel, then the air channel align
     REQUIRE(s.out_body.size() > static_cast<std::size_t>(48 * rate));
     const auto peaks = pop_peaks(s, 30);
     REQUIRE(peaks.size() > 20);
-    for (const auto& [b, a] : peaks) CHECK(std::abs(a - b) <= 1);
+    // Within 2 samples at 16 kHz (0.125 ms); without the drift tracking it would be 4 ms by now.
+    for (const auto& [b, a] : peaks) CHECK(std::abs(a - b) <= 2);
 }
 
 TEST_CASE("the air device going away leaves the body running, single-sensor, until it is back",
@@ -187,7 +188,7 @@ TEST_CASE("the air device going away leaves the body running, single-sensor, unt
     CHECK(s.noticed("air microphone aligned"));
     const auto peaks = pop_peaks(s, static_cast<double>(s.out_body.size()) / rate - 15);
     REQUIRE(peaks.size() > 10);
-    for (const auto& [b, a] : peaks) CHECK(std::abs(a - b) <= 1);
+    for (const auto& [b, a] : peaks) CHECK(std::abs(a - b) <= 2);
 }
 
 TEST_CASE("an air device that cannot be opened at the start is an error naming it", "[capture][two-devices]") {
