@@ -191,18 +191,23 @@ TEST_CASE(
     if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
     const auto dir = test::scratch_dir("listen-two-devices");
     use_second_sink_as_air_device(dir);
-    // 14 s of office sounds both microphones hear (to align on), then the pops.
-    auto x = test::office_bursts(18, rate);
-    for (std::size_t i = static_cast<std::size_t>(14 * rate); i < x.size(); ++i) x[i] *= 0.02f;
-    const std::vector<double> pops{14.6, 15.4, 16.5};
+    // Office sounds both microphones hear, to align on; then, once aligned, the pops.
+    test::write_wav(dir / "office.wav", test::office_bursts(16, rate), static_cast<int>(rate));
+    auto x = test::noise(3.5, rate, 0.001f);
+    const std::vector<double> pops{0.6, 1.4, 2.5};
     for (double t : pops) test::add_pop(x, rate, t);
-    test::write_wav(dir / "scene.wav", x, static_cast<int>(rate));
+    test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
 
     test::Background listen("listen --format csv --no-record --sites upper-back --air-device popwatch_air", dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));
-    const std::string wav = (dir / "scene.wav").string();
-    const std::string play = "paplay --device=virt2 " + wav + " & paplay --device=virt " + wav + "; wait";
-    REQUIRE(std::system(play.c_str()) == 0);
+    const auto play_both = [&](const char* name) {
+        const std::string wav = (dir / name).string();
+        const std::string play = "paplay --device=virt2 " + wav + " & paplay --device=virt " + wav + "; wait";
+        return std::system(play.c_str());
+    };
+    REQUIRE(play_both("office.wav") == 0);
+    REQUIRE(listen.wait_for_stderr("air microphone aligned", 10));
+    REQUIRE(play_both("pops.wav") == 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     listen.signal(SIGINT);
     const auto r = listen.finish(10);
