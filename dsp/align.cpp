@@ -65,6 +65,7 @@ ClockAligner::ClockAligner(AlignConfig config) : config_(config) {
     search_ = frames(config_.search_s, rate, decimation_);
     track_ = std::min(search_, frames(config_.track_s, rate, decimation_));
     hop_ = frames(config_.hop_s, rate, decimation_);
+    locked_hop_ = frames(config_.locked_hop_s, rate, decimation_);
 
     const double wait = config_.max_wait_s * rate;
     fifo_frames_cap_ = static_cast<std::int64_t>(pow2(wait + rate));
@@ -127,9 +128,15 @@ double ClockAligner::air_sample(double position) const {
     return y1 + 0.5 * f * (y2 - y0 + f * (2 * y0 - 5 * y1 + 4 * y2 - y3 + f * (3 * (y1 - y2) + y3 - y0)));
 }
 
+std::int64_t ClockAligner::lag_range() const {
+    if (state_ != AlignState::locked) return search_;
+    const double t = static_cast<double>(next_end_ - window_ / 2) / config_.body_rate;
+    return t - last_fix_t_ < config_.recheck_s ? track_ : search_;
+}
+
 bool ClockAligner::estimate_ready() const {
     return air_present_ && body_pushed_ >= next_end_ &&
-           static_cast<double>(air_count_) >= air_position(next_end_ + search_) + 3;
+           static_cast<double>(air_count_) >= air_position(next_end_ + lag_range()) + 3;
 }
 
 std::size_t ClockAligner::pull(std::span<float> out) {
@@ -138,7 +145,7 @@ std::size_t ClockAligner::pull(std::span<float> out) {
     while (air_present_) {
         if (estimate_ready())
             estimate();
-        else if (body_pushed_ - next_end_ > search_ + hop_ + wait)
+        else if (body_pushed_ - next_end_ > search_ + locked_hop_ + hop_ + wait)
             next_end_ += hop_, ++counts_.silent;
         else
             break;
@@ -170,9 +177,11 @@ std::size_t ClockAligner::pull(std::span<float> out) {
 }
 
 void ClockAligner::estimate() {
-    const std::int64_t end = next_end_;
-    next_end_ += hop_;
-    const std::int64_t begin = end - window_, seg_start = begin - search_;
+    const std::int64_t end = next_end_, range = lag_range();
+    next_end_ += state_ == AlignState::locked ? locked_hop_ : hop_;
+    // Once locked, only ± track_s around the model is correlated: a shorter air segment.
+    const std::int64_t begin = end - window_, seg_start = begin - range;
+    const std::span<float> seg_air(seg_air_.data(), static_cast<std::size_t>(window_ + 2 * range));
     const auto d = static_cast<std::size_t>(decimation_);
     if (begin < body_pushed_ - static_cast<std::int64_t>(body_mono_.size())) {
         ++counts_.silent;  // fell behind: that body audio is gone
@@ -184,12 +193,12 @@ void ClockAligner::estimate() {
     const std::size_t mono_mask = body_mono_.size() - 1;
     for (std::size_t i = 0; i < seg_body_.size(); ++i)
         seg_body_[i] = body_mono_[static_cast<std::size_t>(begin + static_cast<std::int64_t>(i)) & mono_mask];
-    for (std::size_t j = 0; j < seg_air_.size(); ++j)
-        seg_air_[j] = static_cast<float>(air_sample(air_position(seg_start + static_cast<std::int64_t>(j))));
-    for (auto* seg : {&seg_body_, &seg_air_}) {
+    for (std::size_t j = 0; j < seg_air.size(); ++j)
+        seg_air[j] = static_cast<float>(air_sample(air_position(seg_start + static_cast<std::int64_t>(j))));
+    for (const std::span<float> seg : {std::span<float>(seg_body_), seg_air}) {
         for (int pass = 0; pass < 2; ++pass) {
             Biquad lp = Biquad::lowpass(0.4 * analysis_rate, config_.body_rate);
-            lp.process(*seg);
+            lp.process(seg);
         }
     }
     Fft& f = *fft_;
@@ -198,7 +207,7 @@ void ClockAligner::estimate() {
     double body_energy = 0, air_energy = 0;
     for (std::size_t k = 0; k * d < seg_body_.size(); ++k)
         f.body[k] = seg_body_[k * d], body_energy += f.body[k] * f.body[k];
-    for (std::size_t k = 0; k * d < seg_air_.size(); ++k) f.air[k] = seg_air_[k * d], air_energy += f.air[k] * f.air[k];
+    for (std::size_t k = 0; k * d < seg_air.size(); ++k) f.air[k] = seg_air[k * d], air_energy += f.air[k] * f.air[k];
     ++counts_.estimates;
     if (body_energy < 1e-12 || air_energy < 1e-12) {
         ++counts_.silent;  // digital silence on one side: nothing to correlate
@@ -232,11 +241,10 @@ void ClockAligner::estimate() {
     }
     kiss_fftri(f.inverse, f.air_spec.data(), f.corr.data());
 
-    // Lag k0 is where the model puts the body window; look within the search or track range.
-    const std::int64_t k0 = search_ / decimation_, full = 2 * k0;
-    const std::int64_t range = (state_ == AlignState::locked ? track_ : search_) / decimation_;
+    // Lag k0 is where the model puts the body window; the segment covers ± range around it.
+    const std::int64_t k0 = range / decimation_, full = 2 * k0;
     std::int64_t peak = k0;
-    for (std::int64_t k = k0 - range; k <= k0 + range; ++k)
+    for (std::int64_t k = 0; k <= full; ++k)
         if (std::abs(f.corr[static_cast<std::size_t>(k)]) > std::abs(f.corr[static_cast<std::size_t>(peak)])) peak = k;
     const auto guard = static_cast<std::int64_t>(std::ceil(analysis_rate * 0.001));
     double sum2 = 0;

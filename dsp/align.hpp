@@ -45,9 +45,12 @@ struct AlignConfig {
     double air_rate = 48000;          // Hz, the air device's nominal rate
     int body_channels = 1;            // the output is these plus one air channel, last
     double window_s = 4;              // correlation window: long enough to catch a word or a few keys
-    double hop_s = 2;                 // an estimate every hop
+    double hop_s = 2;                 // an estimate every hop while searching ...
+    double locked_hop_s = 4;          // ... and once locked (drift moves slowly; halves the cost)
     double search_s = 0.5;            // ± lag searched while searching: start skew + device latencies
-    double track_s = 0.02;            // ± lag searched once locked: what can change between estimates
+    double track_s = 0.02;            // ± lag searched once locked: what can change between estimates ...
+    double recheck_s = 20;            // ... unless nothing confirmed the lock for this long: search wide
+                                      //     again (lost buffers step the offset beyond the track range)
     double analysis_hz = 8000;        // correlation rate (the signals are low-passed and decimated to it)
     double band_low_hz = 150;         // GCC-PHAT band: rumble and hum below ...
     double band_high_hz = 3500;       // ... anti-aliasing roll-off above
@@ -109,15 +112,16 @@ class ClockAligner {
 
    private:
     struct Fft;
+    std::int64_t lag_range() const;  // ± lag correlated now, body frames
     bool estimate_ready() const;
     void estimate();
     void accept(double t_s, double u_s);
     double air_sample(double position) const;
 
     AlignConfig config_;
-    double ratio_;                                // air_rate / body_rate
-    std::int64_t decimation_;                     // body frames per analysis sample
-    std::int64_t window_, search_, track_, hop_;  // body frames, multiples of decimation_
+    double ratio_;                                             // air_rate / body_rate
+    std::int64_t decimation_;                                  // body frames per analysis sample
+    std::int64_t window_, search_, track_, hop_, locked_hop_;  // body frames, multiples of decimation_
 
     // Rings, indexed by absolute counts (power-of-two capacities).
     std::vector<float> body_fifo_;  // interleaved frames not yet output

@@ -186,6 +186,23 @@ TEST_CASE("aligner silences the air channel while the air device is gone and re-
     CHECK(aligner.status().drift_ppm == Approx(50).margin(3));
 }
 
+TEST_CASE("aligner finds the offset again after the air device lost some input", "[dsp][align]") {
+    const auto source = shared_sound(300);
+    ClockAligner aligner(config());
+    test::DriftingAir air(
+        source, rate, rate, 0, [](double) { return 30.0; }, 0.002f);
+    Feed feed(aligner, source, &air);
+    aligner.air_started();
+    feed.run(40);
+    REQUIRE(aligner.status().state == AlignState::locked);
+    air.skip(0.060 * rate);  // 60 ms of air input lost: beyond the tracking range
+    feed.run(90);
+    const AlignStatus s = aligner.status();
+    CHECK(s.state == AlignState::locked);
+    CHECK(s.rejected >= 4);
+    CHECK(std::abs(feed.error_ms()) < 0.1);
+}
+
 TEST_CASE("aligner does not lock onto unrelated sound", "[dsp][align]") {
     const auto source = shared_sound(120);
     const auto other = test::noise(120, rate, 0.02f, 99);  // the air hears something else entirely

@@ -51,6 +51,8 @@ class DriftingAir {
         return a + (b - a) * (position - static_cast<double>(i));
     }
     std::int64_t count() const { return count_; }
+    // The device loses `frames` of input (an overflow): what it hears jumps ahead.
+    void skip(double frames) { x_ += frames; }
     double position() const { return x_; }
 
    private:
