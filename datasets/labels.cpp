@@ -119,9 +119,9 @@ void require_fields(const std::string& path, const Line& line, const std::vector
 }
 
 std::vector<LabelledEvent> read_label_csv(const std::string& path, const std::vector<Line>& lines) {
-    const auto columns = header_columns(lines.front().text, {"time_s", "kind", "episode", "site"});
+    const auto columns = header_columns(lines.front().text, {"time_s", "kind", "episode", "site", "position_cm"});
     const int time_col = columns[0], kind_col = columns[1];
-    const int episode_col = columns[2], site_col = columns[3];
+    const int episode_col = columns[2], site_col = columns[3], position_col = columns[4];
     if (time_col < 0 || kind_col < 0) {
         fail(path, lines.front().number, "CSV header must name the columns time_s and kind");
     }
@@ -149,6 +149,12 @@ std::vector<LabelledEvent> read_label_csv(const std::string& path, const std::ve
             }
         }
         if (const auto site = field_at(row, site_col); !site.empty()) event.site = site;
+        if (const auto position = trim(field_at(row, position_col)); !position.empty()) {
+            const auto [end, ec] =
+                std::from_chars(position.data(), position.data() + position.size(), event.position_cm);
+            if (ec != std::errc{} || end != position.data() + position.size() || !std::isfinite(event.position_cm))
+                fail(path, line.number, "position_cm '" + std::string(position) + "' is not a number of cm");
+        }
         events.push_back(std::move(event));
     }
     return events;

@@ -2,6 +2,7 @@
 // Audacity label track, and the confounders (typing, knocks, ...) the synthesiser mixed in.
 #pragma once
 
+#include <cmath>
 #include <span>
 #include <string>
 #include <vector>
@@ -15,10 +16,12 @@ struct LabelledEvent {
     Kind kind = Kind::pop;  // pop or clunk
     int episode = -1;       // episode index within the recording; -1 if unknown / not a pop
     std::string site = "unknown";
+    double position_cm = NAN;  // along the spine, when the labels say (optional CSV column position_cm)
 };
 
 // Reads a label file, detecting its format from the first line that is not blank or a comment:
-//  - CSV with a header naming `time_s` and `kind` columns, optionally `episode` and `site`
+//  - CSV with a header naming `time_s` and `kind` columns, optionally `episode`, `site` and
+//    `position_cm` (empty = unknown)
 //    (other columns are ignored). `kind` is pop or clunk (rows of kind `other` are skipped);
 //    an empty `episode` is -1.
 //  - Audacity label track: `start<TAB>end<TAB>label` per line, a point label having start == end.

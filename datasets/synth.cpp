@@ -35,6 +35,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "datasets/synth_internal.hpp"
+
 namespace popwatch::synth {
 namespace {
 
@@ -1584,6 +1586,8 @@ Rates scenario_rates(Scenario s) {
             r.knock = 1.5, r.walk = 1, r.speech = 5, r.cough = 1, r.creak = 2, r.snap = 1;
             r.digital_click = 1, r.real = 8;
             break;
+        case Scenario::spine:  // rendered by synth_spine.cpp
+            break;
         case Scenario::demo:
             r.typing_share = 0.35, r.mouse = 5, r.clap = 0.2, r.knock = 0.5, r.walk = 0.3;
             r.speech = 3, r.cough = 0.3, r.creak = 0.5, r.snap = 0.2, r.digital_click = 0.2;
@@ -1759,9 +1763,9 @@ enum Stream : std::uint64_t { acts_stream = 1, office_stream, body_stream, floor
 // =============================================================================================
 
 Scenario parse_scenario(const std::string& name) {
-    for (Scenario s : {Scenario::contact, Scenario::ambient, Scenario::negatives, Scenario::demo})
+    for (Scenario s : {Scenario::contact, Scenario::ambient, Scenario::negatives, Scenario::demo, Scenario::spine})
         if (name == scenario_name(s)) return s;
-    throw std::invalid_argument("unknown scenario '" + name + "' (contact, ambient, negatives, demo)");
+    throw std::invalid_argument("unknown scenario '" + name + "' (contact, ambient, negatives, demo, spine)");
 }
 
 std::string_view scenario_name(Scenario s) {
@@ -1774,6 +1778,8 @@ std::string_view scenario_name(Scenario s) {
             return "negatives";
         case Scenario::demo:
             return "demo";
+        case Scenario::spine:
+            return "spine";
     }
     return "ambient";
 }
@@ -1797,6 +1803,7 @@ std::vector<std::string> real_clips(const std::string& real_dir, Split split) {
 
 Scene render(const Options& options) {
     validate(options);
+    if (options.scenario == Scenario::spine) return render_spine(options);
     const double duration_s = (options.scenario == Scenario::demo ? demo_minutes : options.minutes) * 60;
     const Mic mic = options.scenario == Scenario::contact ? Mic::contact : Mic::air;
     const std::uint64_t seed = derive_seed(derive_seed(options.seed, options.split == Split::dev ? 0 : 1),
@@ -1869,6 +1876,13 @@ std::vector<float> render_isolated(Isolated what, double sample_rate, std::uint6
     return {};
 }
 
+// The contact floor for other translation units (synth_internal.hpp).
+std::vector<float> contact_floor(std::size_t frames, double fs, double sensor_lowpass_hz, std::uint64_t seed) {
+    std::vector<float> out(frames, 0.0f);
+    add_floor(out, fs, [&] { return BodyNoise(fs, clamp_hz(sensor_lowpass_hz, fs), seed); });
+    return out;
+}
+
 // =============================================================================================
 // 9. Writing files
 // =============================================================================================
@@ -1916,12 +1930,16 @@ std::vector<std::string> write_scene(const Scene& scene, const std::string& dir,
     const std::string txt = base.string() + ".labels.txt", confounders = base.string() + ".confounders.csv";
 
     write_wav(scene, wav);
+    const bool positions = std::any_of(scene.labels.begin(), scene.labels.end(),
+                                       [](const Label& l) { return std::isfinite(l.position_cm); });
     write_text(csv, [&](std::ofstream& out) {
-        out << "time_s,kind,episode,site\n";
+        out << (positions ? "time_s,kind,episode,site,position_cm\n" : "time_s,kind,episode,site\n");
         for (const Label& l : scene.labels) {
             out << format("%.6f", l.time_s) << ',' << kind_name(l.kind) << ',';
             if (l.kind == Kind::pop) out << l.episode;
-            out << ',' << l.site << '\n';
+            out << ',' << l.site;
+            if (positions) out << ',' << (std::isfinite(l.position_cm) ? format("%.2f", l.position_cm) : "");
+            out << '\n';
         }
     });
     write_text(txt, [&](std::ofstream& out) {
@@ -1938,7 +1956,7 @@ std::vector<std::string> write_scene(const Scene& scene, const std::string& dir,
 
 std::vector<LabelledEvent> truth(const Scene& scene) {
     std::vector<LabelledEvent> out;
-    for (const auto& l : scene.labels) out.push_back({l.time_s, l.kind, l.episode, l.site});
+    for (const auto& l : scene.labels) out.push_back({l.time_s, l.kind, l.episode, l.site, l.position_cm});
     return out;
 }
 

@@ -24,6 +24,7 @@
 //  - the random streams are seeded from (seed, split, scenario), so seed N differs between them.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -41,6 +42,7 @@ enum class Scenario {
     negatives,  // ambient-like, dense with hard negatives, no pops and no clunks at all
     demo,       // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
                 // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
+    spine,      // several contact sensors along the spine (synth_spine.cpp): pops at known positions
 };
 enum class Split { dev, test };
 
@@ -67,15 +69,19 @@ struct Options {
     double snr_max_db = 40;
     double peak_min_dbfs = -30;  // each file's peak is drawn in this range
     double peak_max_dbfs = -6;
+    // spine only: sensors on a line along the spine, `spacing_cm` apart (synth_spine.cpp)
+    int sensors = 3;
+    double spacing_cm = 12;
 };
 
 struct Label {
-    double time_s = 0;      // onset (see above)
-    Kind kind = Kind::pop;  // pop or clunk
-    int episode = -1;       // pops: from 0 per file; clunks: -1
-    std::string site;       // "neck", "upper-back", "lower-back", "knuckles"
-    double duration_s = 0;  // -20 dB duration of the isolated event (not written to the CSV)
-    double snr_db = 0;      // per-event SNR (not written to the CSV)
+    double time_s = 0;         // onset (see above)
+    Kind kind = Kind::pop;     // pop or clunk
+    int episode = -1;          // pops: from 0 per file; clunks: -1
+    std::string site;          // "neck", "upper-back", "lower-back", "knuckles"
+    double duration_s = 0;     // -20 dB duration of the isolated event (not written to the CSV)
+    double snr_db = 0;         // per-event SNR (not written to the CSV)
+    double position_cm = NAN;  // spine: true source position along the spine (CSV column position_cm)
 };
 
 // Every negative transient placed. time_s = start of the sound (for real clips: start of the
@@ -99,6 +105,11 @@ struct Scene {
 // Deterministic per options (seed included). Throws std::invalid_argument for options out of
 // range.
 Scene render(const Options& options);
+
+// The spine scenario (render() dispatches to it): Options::sensors channels. The `--sites`
+// string that names its channels, e.g. "upper-back@0,mid-back@12,lower-back@24".
+Scene render_spine(const Options& options);
+std::string spine_sites(int sensors, double spacing_cm);
 
 // The scene's labels and confounders in the forms the scorer reads (datasets/labels.hpp).
 std::vector<LabelledEvent> truth(const Scene& scene);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <stdexcept>
@@ -10,12 +11,16 @@
 #include "dsp/biquad.hpp"
 #include "dsp/classifier.hpp"
 #include "dsp/features.hpp"
+#include "dsp/localise.hpp"
 
 namespace popwatch {
 namespace {
 
 constexpr std::size_t chunk_frames = 1024;  // frames per channel pass through the gate
 constexpr float silence_db = -200;
+constexpr float dead_cell_db = -140;  // a cell this quiet is digital silence (a dead or unplugged channel)
+constexpr float clip_level = 0.999f;  // |sample| at full scale: the channel clipped
+constexpr double silent_warn_s = 2;   // digital silence this long counts in ChannelHealth::silent_s
 
 // One input channel: the high-pass, the stage-1 gate and the history stage 2 reads.
 struct Channel {
@@ -30,6 +35,11 @@ struct Channel {
     std::int64_t cell_fill = 0;               // samples accumulated in the current cell
     float peak_since_candidate = silence_db;  // hysteresis: re-armed once the level falls from it
     bool armed = true;
+    // Health, for localisation (issue #6): where the raw input clipped (first and last clipped
+    // frame of each block that did; the last 64 blocks), how long the channel has been dead.
+    History<std::int64_t> clip_first{64, -1}, clip_last{64, -1};
+    std::int64_t silent_run = 0;  // consecutive dead cells
+    ChannelHealth health;
 };
 
 // 10 log10(x) for the gate, to within 0.01 dB and without a libm call per cell: the exponent
@@ -115,6 +125,7 @@ struct Detector::Impl {
                                       History<std::int64_t>(onset_span, std::numeric_limits<std::int64_t>::min() / 2)}};
             inputs.push_back(std::move(ch));
         }
+        setup_localisation();
         scratch.resize(chunk_frames);
         std::size_t recent_size = 1;
         while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
@@ -179,13 +190,16 @@ struct Detector::Impl {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         const auto stride = static_cast<std::size_t>(channels);
         std::int64_t nonfinite = 0;
+        float raw_peak = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const float x = interleaved[i * stride + static_cast<std::size_t>(index)];
             const bool ok = std::isfinite(x);
             nonfinite += !ok;
             scratch[i] = ok ? x : 0.0f;
+            raw_peak = std::max(raw_peak, std::abs(scratch[i]));
         }
         bad += nonfinite;
+        if (raw_peak >= clip_level) mark_clipping(ch, first_frame, n);
         ch.highpass.process({scratch.data(), n});
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
         // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
@@ -197,11 +211,144 @@ struct Detector::Impl {
             ch.cell_fill += static_cast<std::int64_t>(m);
             if (ch.cell_fill == cell) {
                 const std::int64_t c = (first_frame + static_cast<std::int64_t>(i)) / cell - 1;
-                gate(index, c, fast_db(static_cast<float>(ch.cell_energy / static_cast<double>(cell))));
+                const float level_db = fast_db(static_cast<float>(ch.cell_energy / static_cast<double>(cell)));
+                track_health(ch, level_db);
+                gate(index, c, level_db);
                 ch.cell_energy = 0;
                 ch.cell_fill = 0;
             }
         }
+    }
+
+    // --- Localisation (issue #6, dsp/localise.hpp): per-channel energy and arrival around the
+    // refined onset, channel health. Kept apart from the decision so the two evolve separately.
+    LocaliseConfig loc_config;
+    int positioned = 0;                        // body channels with a known position
+    std::int64_t loc_before = 0, loc_len = 0;  // energy window around the onset, frames
+    std::int64_t loc_lag = 0;                  // largest arrival difference searched, frames
+    std::vector<float> loc_ref, loc_other;     // windows of the measuring and another channel
+
+    void setup_localisation() {
+        float lo = 1e30f, hi = -1e30f;
+        for (int c = 0; c < channels; ++c) {
+            const float p = layout.position(c);
+            if (layout.is_air(c) || !std::isfinite(p)) continue;
+            ++positioned, lo = std::min(lo, p), hi = std::max(hi, p);
+        }
+        // The pop's first ~6 ms (one pop is 5.7 ms, row 1), from 0.5 ms before the onset so that a
+        // sensor the wave reaches first is not cut; cluster pops are >= 6 ms apart.
+        loc_before = std::lround(0.0005 * fs);
+        loc_len = loc_before + std::lround(0.006 * fs);
+        const double span_m = positioned >= 2 ? (hi - lo) * 0.01 + 0.02 : 0.0;
+        loc_lag = std::lround(span_m / loc_config.speed_m_s * fs) + 2;
+        loc_ref.assign(static_cast<std::size_t>(loc_len), 0.0f);
+        loc_other.assign(static_cast<std::size_t>(loc_len + 2 * loc_lag), 0.0f);
+    }
+
+    void mark_clipping(Channel& ch, std::int64_t first_frame, std::size_t n) {
+        std::int64_t first = -1, last = -1, count = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            if (std::abs(scratch[i]) < clip_level) continue;
+            const std::int64_t f = first_frame + static_cast<std::int64_t>(i);
+            if (first < 0) first = f;
+            last = f, ++count;
+        }
+        ch.clip_first.push(first);
+        ch.clip_last.push(last);
+        ch.health.clipped_samples += count;
+    }
+
+    bool clipped_within(const Channel& ch, std::int64_t from, std::int64_t to) const {
+        for (std::int64_t i = ch.clip_first.begin(); i < ch.clip_first.end(); ++i)
+            if (ch.clip_first.at(i) <= to && ch.clip_last.at(i) >= from) return true;
+        return false;
+    }
+
+    void track_health(Channel& ch, float level_db) {
+        const auto warn_cells = static_cast<std::int64_t>(silent_warn_s * fs / static_cast<double>(cell));
+        const double cell_s = static_cast<double>(cell) / fs;
+        if (level_db >= dead_cell_db) {
+            ch.silent_run = 0;
+        } else if (++ch.silent_run == warn_cells) {
+            ch.health.silent_s += static_cast<double>(warn_cells) * cell_s;
+        } else if (ch.silent_run > warn_cells) {
+            ch.health.silent_s += cell_s;
+        }
+    }
+
+    // Energy above the background and arrival (cross-correlation peak against the measuring
+    // channel, parabolic sub-sample interpolation) per positioned body channel; a channel dead or
+    // clipped around the event is left out and counted. Then the site is the nearest sensor.
+    void locate(Event& event, int best, std::int64_t onset) {
+        if (positioned < 2) return;
+        std::array<ChannelObservation, max_localise_channels> obs{};
+        std::array<int, max_localise_channels> channel_of{};
+        int n = 0;
+        const std::int64_t from = onset - loc_before;
+        const std::int64_t guard = std::lround(0.01 * fs);
+        inputs[static_cast<std::size_t>(best)].history.samples.copy(from, loc_ref);
+        for (int c = 0; c < channels && n < max_localise_channels; ++c) {
+            if (layout.is_air(c) || !std::isfinite(layout.position(c))) continue;
+            Channel& ch = inputs[static_cast<std::size_t>(c)];
+            ChannelObservation& o = obs[static_cast<std::size_t>(n)];
+            channel_of[static_cast<std::size_t>(n++)] = c;
+            o.position_cm = layout.position(c);
+            float loudest = silence_db;
+            for (std::int64_t k = (from - guard) / cell; k <= (from + loc_len + guard) / cell; ++k)
+                loudest = std::max(loudest, ch.history.cell_db.at(k));
+            if (loudest < dead_cell_db) {
+                o.usable = false, ++ch.health.excluded_silent;
+                continue;
+            }
+            if (clipped_within(ch, from - guard, from + loc_len + guard)) {
+                o.usable = false, ++ch.health.excluded_clipped;
+                continue;
+            }
+            ch.history.samples.copy(from - loc_lag, loc_other);
+            double power = 0;
+            for (std::int64_t i = 0; i < loc_len; ++i) {
+                const double x = loc_other[static_cast<std::size_t>(loc_lag + i)];
+                power += x * x;
+            }
+            power /= static_cast<double>(loc_len);
+            const double noise = std::pow(10.0, 0.1 * ch.history.background_db.at(onset / cell));
+            o.energy_db = static_cast<float>(10 * std::log10(std::max(power - noise, 0.1 * noise) + 1e-30));
+            if (c == best) {
+                o.arrival_ms = 0;
+                continue;
+            }
+            std::array<double, 3> around{};
+            double peak = -1e300;
+            std::int64_t peak_lag = 0;
+            for (std::int64_t lag = -loc_lag + 1; lag < loc_lag; ++lag) {
+                double cc = 0;
+                for (std::int64_t i = 0; i < loc_len; ++i)
+                    cc += static_cast<double>(loc_ref[static_cast<std::size_t>(i)]) *
+                          loc_other[static_cast<std::size_t>(loc_lag + i + lag)];
+                if (cc > peak) peak = cc, peak_lag = lag;
+            }
+            for (std::int64_t k = -1; k <= 1; ++k) {
+                double cc = 0;
+                for (std::int64_t i = 0; i < loc_len; ++i)
+                    cc += static_cast<double>(loc_ref[static_cast<std::size_t>(i)]) *
+                          loc_other[static_cast<std::size_t>(loc_lag + i + peak_lag + k)];
+                around[static_cast<std::size_t>(k + 1)] = cc;
+            }
+            const double denom = around[0] - 2 * around[1] + around[2];
+            const double offset = denom < 0 ? std::clamp(0.5 * (around[0] - around[2]) / denom, -0.5, 0.5) : 0.0;
+            o.arrival_ms = static_cast<float>((static_cast<double>(peak_lag) + offset) * 1e3 / fs);
+        }
+        const Location where = localise({obs.data(), static_cast<std::size_t>(n)}, fs, loc_config);
+        for (int k = 0; k < n; ++k) {
+            const auto c = static_cast<std::size_t>(channel_of[static_cast<std::size_t>(k)]);
+            if (c >= event.channel_arrival_ms.size()) continue;
+            event.channel_arrival_ms[c] = obs[static_cast<std::size_t>(k)].arrival_ms;
+            event.channel_energy_db[c] = obs[static_cast<std::size_t>(k)].energy_db;
+        }
+        if (!std::isfinite(where.position_cm)) return;
+        event.position_cm = where.position_cm;
+        event.position_confidence = where.confidence;
+        event.channel = channel_of[static_cast<std::size_t>(where.channel)];
     }
 
     // Stage 2 for the oldest pending candidate: fuse it with candidates on other channels
@@ -239,6 +386,7 @@ struct Detector::Impl {
         for (int i = 0; i < std::min<int>(channels, static_cast<int>(event.channel_level_db.size())); ++i)
             event.channel_level_db[static_cast<std::size_t>(i)] =
                 extractor.peak_db(inputs[static_cast<std::size_t>(i)].history, m.onset_frame, std::lround(0.01 * fs));
+        if (!best_air) locate(event, best, m.onset_frame);  // issue #6: where along the spine
         // Refinement can move an onset back past one already decided (two channels, a slow
         // attack): hold decided events briefly and release them in time order.
         const auto at = std::upper_bound(ready.begin(), ready.end(), event.time_s,
@@ -316,6 +464,10 @@ std::int64_t Detector::bad_samples() const { return impl_->bad; }
 std::int64_t Detector::candidates() const { return impl_->candidate_count; }
 const DetectorConfig& Detector::config() const { return impl_->config; }
 const SensorLayout& Detector::layout() const { return impl_->layout; }
+ChannelHealth Detector::channel_health(int channel) const {
+    return channel >= 0 && channel < impl_->channels ? impl_->inputs[static_cast<std::size_t>(channel)].health
+                                                     : ChannelHealth{};
+}
 
 std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
                               const DetectorConfig& config, const SensorLayout& layout) {
@@ -328,7 +480,22 @@ std::vector<Event> detect_all(std::span<const float> interleaved, double sample_
 }
 
 std::string explain(const Event& event, const DetectorConfig& config) {
-    return explain_decision(event.features, classify(event.features, config), config);
+    std::string out = explain_decision(event.features, classify(event.features, config), config);
+    if (!std::isfinite(event.position_cm)) return out;
+    // Localisation (issue #6): the estimate and, per channel, what it was made from.
+    char line[160];
+    std::snprintf(line, sizeof line, "  where: %.1f cm, nearest sensor channel %d (site confidence %.2f); per channel:",
+                  static_cast<double>(event.position_cm), event.channel + 1,
+                  static_cast<double>(event.position_confidence));
+    out += line;
+    for (std::size_t c = 0; c < event.channel_energy_db.size(); ++c) {
+        if (!std::isfinite(event.channel_energy_db[c])) continue;
+        std::snprintf(line, sizeof line, " ch%zu %.1f dB %+.3f ms;", c + 1,
+                      static_cast<double>(event.channel_energy_db[c]),
+                      static_cast<double>(event.channel_arrival_ms[c]));
+        out += line;
+    }
+    return out + "\n";
 }
 
 }  // namespace popwatch

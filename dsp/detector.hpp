@@ -24,6 +24,15 @@ namespace popwatch {
 
 using EventHandler = std::function<void(const Event&)>;
 
+// How one input channel behaved, for warnings (the detector prints nothing). Localisation
+// (issue #6) leaves out a channel that is digitally silent or clipped around an event.
+struct ChannelHealth {
+    double silent_s = 0;                // digital silence, counted in stretches of >= 2 s
+    std::int64_t clipped_samples = 0;   // input samples at full scale (|x| >= 0.999)
+    std::int64_t excluded_silent = 0;   // events localised without this channel: it was silent
+    std::int64_t excluded_clipped = 0;  // ... it clipped within 10 ms of the event
+};
+
 class Detector {
    public:
     // `layout` says which channels are air references (never reported on) and where the body
@@ -48,6 +57,7 @@ class Detector {
     std::int64_t candidates() const;   // stage-1 candidates (before classification)
     const DetectorConfig& config() const;
     const SensorLayout& layout() const;
+    ChannelHealth channel_health(int channel) const;  // zeros for a channel out of range
 
    private:
     struct Impl;

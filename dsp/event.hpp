@@ -74,6 +74,11 @@ struct Event {
     float position_cm = NAN;                  // along the spine, when localisation knows it
     int episode = -1;                         // pops: episode index from 0 within the stream; others: -1
     std::array<float, 8> channel_level_db{};  // peak level per channel (first 8), for --explain
+    // Localisation (dsp/localise.hpp), per channel (first 8), NaN where not measured: arrival
+    // relative to the measuring channel, and the event's energy in the first ms (dBFS).
+    std::array<float, 8> channel_arrival_ms{NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    std::array<float, 8> channel_energy_db{NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
+    float position_confidence = 0;  // 0..1: chance the site (nearest sensor) is right; 0 when not localised
     Features features;
 };
 

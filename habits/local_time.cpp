@@ -104,6 +104,11 @@ double now_s() {
     return duration<double>(system_clock::now().time_since_epoch()).count();
 }
 
+double steady_s() {
+    using namespace std::chrono;
+    return duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
 std::string iso8601(double unix_s) {
     const std::tm tm = local_tm(unix_s);
     const double frac = unix_s - std::floor(unix_s);

@@ -30,6 +30,7 @@ int local_hour(double unix_s);                 // 0..23
 int local_minute_of_day(double unix_s);        // 0..1439
 int local_weekday(double unix_s);              // 0 Monday .. 6 Sunday
 double now_s();                                // the wall clock, unix seconds
+double steady_s();  // a clock that never jumps (CLOCK_MONOTONIC; it also stands still while the machine sleeps)
 
 // "2026-11-20T09:00:00.250+01:00": the instant in the local zone with its offset.
 std::string iso8601(double unix_s);

@@ -96,8 +96,10 @@ LiveSession::LiveSession(const Config& config, const std::filesystem::path& db, 
     : store_(db, Access::write, store_options(config)),
       notifier_(config.notify, &store_, terminal),
       monitor_(store_, config.guidance, notifier_, config.detector.episode_gap_s),
-      source_(std::move(source)) {
-    last_extended_ = now_s();
+      source_(std::move(source)),
+      terminal_(terminal) {
+    last_extended_ = last_wall_ = now_s();
+    last_steady_ = steady_s();
     interval_ = store_.begin_interval(source_, last_extended_);
 }
 
@@ -109,8 +111,23 @@ Monitor::Outcome LiveSession::on_event(const Event& event, double stream_start_s
     return monitor_.record(history_event(event, stream_start_s, site, position_cm, source_), now_s());
 }
 
-void LiveSession::tick(double now) {
-    if (ended_ || paused_ || now - last_extended_ < 60) return;
+void LiveSession::tick(double now, double steady) {
+    if (ended_) return;
+    const double expected = last_wall_ + (steady - last_steady_);  // where the wall clock should be
+    last_wall_ = now, last_steady_ = steady;
+    if (std::isfinite(expected) && std::abs(now - expected) > clock_step_s) {
+        ++clock_steps_;
+        if (terminal_)
+            std::fprintf(terminal_, "popwatch: the system clock stepped by %+.0f s; monitored time is kept apart\n",
+                         now - expected);
+        if (!paused_) {
+            store_.end_interval(interval_, std::max(interval_.start, expected));
+            interval_ = store_.begin_interval(source_, now);
+        }
+        last_extended_ = now;
+        return;
+    }
+    if (paused_ || now - last_extended_ < 60) return;
     last_extended_ = now;
     store_.extend_interval(interval_, now);  // also writes anything queued
 }

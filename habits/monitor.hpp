@@ -74,7 +74,16 @@ class LiveSession {
     Monitor::Outcome on_event(const Event& event, double stream_start_s, const std::string& site,
                               float position_cm = NAN);
     // Extends the monitored interval to `now` (at most once a minute) and retries queued writes.
-    void tick(double now = now_s());
+    // Also watches the wall clock against `steady`, a clock that never jumps: when the wall clock
+    // steps (NTP correcting it, the user setting it, the machine waking from sleep) by more than
+    // `clock_step_s`, the interval ends where the old clock stood and a new one starts at the new
+    // time, with one line on the terminal. Monitored time stays the time actually monitored and
+    // events after the step carry the corrected clock. (Daylight saving time is not a step: the
+    // history keeps unix time and only the local-day arithmetic knows zones.)
+    void tick(double now, double steady);
+    void tick() { tick(now_s(), steady_s()); }
+    static constexpr double clock_step_s = 2;
+    int clock_steps() const { return clock_steps_; }
     // The input went offline at `at` / came back at `now`: the gap is not monitored time (the
     // interval ends at `at`, a new one starts at `now`). Events may still be recorded meanwhile.
     void pause(double at);
@@ -91,6 +100,9 @@ class LiveSession {
     std::string source_;
     Interval interval_;
     double last_extended_ = 0;
+    double last_wall_ = NAN, last_steady_ = NAN;  // the previous tick's clocks
+    int clock_steps_ = 0;
+    std::FILE* terminal_;
     bool paused_ = false;
     bool ended_ = false;
 };

@@ -173,6 +173,41 @@ std::string site_chart(std::span<const DaySummary> days) {
     return svg + "</svg>";
 }
 
+// Where on the spine pops concentrate (issue #6): pops per 2 cm of position, from the events a
+// multi-sensor layout located; nothing when none was located.
+std::string spine_chart(std::span<const DaySummary> days) {
+    constexpr float bin_cm = 2;
+    std::map<int, int> bins;
+    int located = 0;
+    for (const auto& d : days)
+        for (const float x : d.pop_positions_cm) ++bins[static_cast<int>(std::floor(x / bin_cm))], ++located;
+    if (bins.empty()) return {};
+    const int first = bins.begin()->first, last = bins.rbegin()->first;
+    int most = 1, peak_bin = first;
+    for (const auto& [b, n] : bins)
+        if (n > most) most = n, peak_bin = b;
+    const int row_h = 18, label_w = 110, bar_max = 560, width = 900;
+    const int height = (last - first + 1) * row_h + 6;
+    std::string svg = fmt::format(
+        R"(<p class="muted">{} pop{} located by several sensors, in {:g} cm steps along the spine; most at {:g}-{:g} cm.</p>)"
+        "\n"
+        R"(<svg id="spine" viewBox="0 0 {} {}" width="{}" height="{}" role="img" aria-label="Pops by position along the spine">)",
+        located, located == 1 ? "" : "s", bin_cm, peak_bin * bin_cm, (peak_bin + 1) * bin_cm, width, height, width,
+        height);
+    for (int b = first; b <= last; ++b) {
+        const auto it = bins.find(b);
+        const int n = it == bins.end() ? 0 : it->second;
+        const int yy = (b - first) * row_h + 3;
+        const double w = static_cast<double>(n) / most * bar_max;
+        svg += fmt::format(
+            R"(<text class="axis" x="{}" y="{}" text-anchor="end">{:g}-{:g} cm</text><rect class="site-bar" data-from-cm="{:g}" x="{}" y="{}" width="{:.1f}" height="{}" rx="2"/>)",
+            label_w - 8, yy + 12, b * bin_cm, (b + 1) * bin_cm, b * bin_cm, label_w, yy + 2,
+            n > 0 ? std::max(w, 1.0) : 0.0, row_h - 5);
+        if (n > 0) svg += fmt::format(R"(<text class="axis" x="{:.1f}" y="{}">{}</text>)", label_w + w + 6, yy + 12, n);
+    }
+    return svg + "</svg>";
+}
+
 constexpr const char* style = R"css(
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1f2933;
        background: #f5f7fa; margin: 0; }
@@ -259,6 +294,8 @@ std::string html_report(std::span<const DaySummary> days, const Guidance& g) {
         "{} days added up.</p>\n{}\n</section>\n",
         days.size(), heatmap(days));
     html += fmt::format("<section><h2>Where</h2>\n{}\n</section>\n", site_chart(days));
+    if (const std::string spine = spine_chart(days); !spine.empty())
+        html += fmt::format("<section><h2>Where on the spine</h2>\n{}\n</section>\n", spine);
     html += fmt::format(
         "<section><h2>Streaks and trend</h2><p id=\"streaks\">Current streak: <b>{} day{}</b> within the limit; "
         "longest: <b>{} day{}</b>. Days over the limit in this period: {}.</p><p id=\"trend\">{}.</p></section>\n",

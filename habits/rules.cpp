@@ -166,6 +166,7 @@ DaySummary summarize_day(const LocalDate& date, std::span<const HistoryEvent> ev
         } else if (e.kind == Kind::pop) {
             ++d.pops;
             ++d.by_site[e.site].pops;
+            if (std::isfinite(e.position_cm)) d.pop_positions_cm.push_back(e.position_cm);
             if (e.episode_start >= from && e.episode != 0 && counted.insert(e.episode).second) {
                 ++d.episodes;
                 ++d.by_site[e.site].episodes;

@@ -81,7 +81,8 @@ struct DaySummary {
     int limit = 0;
     bool over_limit = false;
     std::map<std::string, SiteCounts> by_site;
-    std::array<int, 24> by_hour{};  // episodes by the local hour they started
+    std::array<int, 24> by_hour{};        // episodes by the local hour they started
+    std::vector<float> pop_positions_cm;  // pops located along the spine (multi-sensor, issue #6)
     double monitored_s = 0;
     std::vector<Warning> warnings;  // those that applied during the day
 };

@@ -2,6 +2,7 @@
 # Fuzz every parser of outside input with libFuzzer (clang; ASan + UBSan on everything):
 #   fuzz_labels  label files (CSV, Audacity label tracks) and confounder lists
 #   fuzz_audio   any bytes as an audio file through `analyze`'s path: libsndfile, checks, detector
+#   fuzz_config  the config file (TOML and its field tables) and the --sites syntax of its [sites]
 # Each target first replays every kept regression input (fuzz/regressions/TARGET/: inputs that
 # once crashed, fixed since; all must pass), then fuzzes for SECONDS from the seeds in
 # fuzz/seeds/TARGET/. A crash leaves its input in build-fuzz/crashes/ and fails the run: fix
@@ -14,11 +15,11 @@ scripts/setup.sh --no-build  # clang and libclang-rt (libFuzzer) are in its pack
 
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPOPWATCH_FUZZ=ON \
   -DPOPWATCH_TESTS=OFF -DPOPWATCH_BENCH=OFF -DPOPWATCH_WERROR=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_labels fuzz_audio 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_labels fuzz_audio fuzz_config 2>&1 | grep -Ev '^\[ *[0-9]+%\]|^-- ' || true
 
 mkdir -p build-fuzz/crashes
 status=0
-for target in labels audio; do
+for target in labels audio config; do
   exe=build-fuzz/fuzz/fuzz_$target
   regressions=(fuzz/regressions/$target/*)
   if [ -e "${regressions[0]}" ]; then

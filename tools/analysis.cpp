@@ -69,6 +69,28 @@ const Site& SiteMap::for_channel(int channel) const {
     return unknown_;
 }
 
+std::vector<std::string> channel_warnings(const std::vector<ChannelHealth>& health, const SiteMap& sites) {
+    std::vector<std::string> out;
+    for (std::size_t c = 0; c < health.size(); ++c) {
+        const ChannelHealth& h = health[c];
+        const std::string& name = sites.for_channel(static_cast<int>(c)).name;
+        const std::string who = fmt::format("channel {}{}", c + 1, name == "unknown" ? "" : " (" + name + ")");
+        const std::int64_t left_out = h.excluded_silent + h.excluded_clipped;
+        const std::string effect = left_out > 0 ? fmt::format("; {} event{} located with the other channels", left_out,
+                                                              left_out == 1 ? "" : "s")
+                                                : "";
+        if (h.silent_s > 0)
+            out.push_back(fmt::format("{} was silent for {:.1f} s (unplugged or muted?){}", who, h.silent_s, effect));
+        if (h.clipped_samples > 0)
+            out.push_back(fmt::format("{} clipped ({} samples at full scale){}", who, h.clipped_samples,
+                                      h.silent_s > 0 ? "" : effect));
+        if (h.silent_s <= 0 && h.clipped_samples <= 0 && left_out > 0)
+            out.push_back(fmt::format("{} was silent around {} event{}; located with the other channels", who, left_out,
+                                      left_out == 1 ? "" : "s"));
+    }
+    return out;
+}
+
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
                           const std::function<void(double)>& progress, const SensorLayout& layout) {
     FileAnalysis result;
@@ -100,6 +122,7 @@ FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
         result.duration_s = static_cast<double>(detector.frames_processed()) / source.sample_rate();
         result.bad_samples = detector.bad_samples();
         result.candidates = detector.candidates();
+        for (int c = 0; c < detector.channels(); ++c) result.health.push_back(detector.channel_health(c));
         if (result.error.empty() && (source.truncated() || detector.frames_processed() < source.frames())) {
             result.error = fmt::format(
                 "{}: truncated: the file ends before the length its header gives (events in the {:.1f} s it holds "

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dsp/config.hpp"
+#include "dsp/detector.hpp"
 #include "dsp/event.hpp"
 #include "dsp/layout.hpp"
 
@@ -49,9 +50,14 @@ struct FileAnalysis {
     std::string error;          // empty when the whole file was read
     std::int64_t bad_samples = 0;
     std::int64_t candidates = 0;
+    std::vector<ChannelHealth> health;  // per channel
 
     bool ok() const { return error.empty(); }
 };
+
+// One line per channel that went silent (>= 2 s of digital silence) or clipped, naming it and its
+// site and saying what localisation did about it; empty when every channel was fine.
+std::vector<std::string> channel_warnings(const std::vector<ChannelHealth>& health, const SiteMap& sites);
 
 // Decode + detect, streaming in constant memory. Never throws for bad input: the reason goes to
 // `error` (one line naming the file) and the events found before the problem are kept.

@@ -138,6 +138,8 @@ void print_file(const FileAnalysis& a, Format format, const SiteMap& sites, cons
     std::fputs(out.c_str(), stdout);
     std::fflush(stdout);
     if (!a.ok()) std::fprintf(stderr, "popwatch analyze: %s\n", a.error.c_str());
+    for (const std::string& w : channel_warnings(a.health, sites))
+        std::fprintf(stderr, "popwatch analyze: warning: %s: %s\n", a.path.c_str(), w.c_str());
 }
 
 int run(AnalyzeOptions o) {

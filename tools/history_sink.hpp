@@ -27,9 +27,10 @@ class HistorySink : public Sink {
    private:
     habits::LiveSession session_;
     const SiteMap& sites_;
-    // The wall-clock time of the session time `anchor_session_s_` (the end of the latest block):
-    // event times are session times, which stand still while the input is offline.
-    double anchor_session_s_ = 0, anchor_wall_s_ = 0;
+    // wall clock = session time + offset_s_ (session times stand still while the input is
+    // offline); see on_audio for how the offset is estimated.
+    double offset_s_ = 0, last_session_end_s_ = 0;
+    bool anchored_ = false;
 };
 
 }  // namespace popwatch

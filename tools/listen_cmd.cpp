@@ -129,9 +129,12 @@ int run(const ListenOptions& o) {
         }
     }
     PrinterSink printer(format, sites, o.all, status, stdout, err);
-    std::vector<Sink*> sinks{&printer};
-    if (clips) sinks.push_back(clips.get());
+    // The history first: an event is committed (or queued, with a warning) before it is printed,
+    // so a SIGKILL can never lose an event the user saw.
+    std::vector<Sink*> sinks;
     if (history) sinks.push_back(history.get());
+    if (clips) sinks.push_back(clips.get());
+    sinks.push_back(&printer);
     Monitor monitor(*source, sinks, options);
     try {
         monitor.run(stop_requested);

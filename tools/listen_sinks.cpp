@@ -32,6 +32,7 @@ std::string session_summary(const SessionStats& s) {
                        s.ring_overruns, plural(s.offline_gaps, "gap", "gaps"));
     if (s.offline_gaps > 0) out += fmt::format(" ({:.1f} s)", s.offline_s);
     if (s.bad_samples > 0) out += fmt::format("\n  {} NaN/Inf samples replaced by silence", s.bad_samples);
+    for (const std::string& w : channel_warnings(s.channel_health, SiteMap{})) out += "\n  warning: " + w;
     return out;
 }
 

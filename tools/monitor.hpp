@@ -21,6 +21,7 @@
 
 #include "capture/live_source.hpp"
 #include "dsp/config.hpp"
+#include "dsp/detector.hpp"
 #include "dsp/event.hpp"
 #include "dsp/layout.hpp"
 
@@ -37,6 +38,7 @@ struct SessionStats {
     bool online = false;
     float level_dbfs = -120;  // peak level since the previous status, dB full scale
     std::int64_t bad_samples = 0;
+    std::vector<ChannelHealth> channel_health;  // per channel, summed over segments
 };
 
 struct Notice {

@@ -58,6 +58,16 @@ nlohmann::json event_json(const std::string& file, const Event& e, const Site& s
         for (std::size_t i = 0; i < Features::count; ++i) f[std::string(feature_names[i])] = e.features.values[i];
         j["features"] = f;
         j["pop_probability"] = e.pop_probability;
+        if (std::isfinite(e.position_cm)) {  // localisation (issue #6): what it measured per channel
+            auto finite_or_null = [](float v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); };
+            nlohmann::json energy = nlohmann::json::array(), arrival = nlohmann::json::array();
+            for (std::size_t c = 0; c < e.channel_energy_db.size(); ++c)
+                energy.push_back(finite_or_null(e.channel_energy_db[c])),
+                    arrival.push_back(finite_or_null(e.channel_arrival_ms[c]));
+            j["position_confidence"] = e.position_confidence;
+            j["channel_energy_db"] = energy;
+            j["channel_arrival_ms"] = arrival;
+        }
     }
     return j;
 }

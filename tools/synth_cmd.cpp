@@ -24,6 +24,8 @@ struct SynthArgs {
     double density = 1;
     double episodes_per_min = -1;  // < 0: the scenario's default
     double clunks_per_min = -1;
+    int sensors = 3;  // spine
+    double spacing_cm = 12;
 };
 
 synth::Options to_options(const SynthArgs& a) {
@@ -38,6 +40,8 @@ synth::Options to_options(const SynthArgs& a) {
     o.density = a.density;
     if (a.episodes_per_min >= 0) o.episodes_per_min = a.episodes_per_min;
     if (a.clunks_per_min >= 0) o.clunks_per_min = a.clunks_per_min;
+    o.sensors = a.sensors;
+    o.spacing_cm = a.spacing_cm;
     return o;
 }
 
@@ -54,6 +58,9 @@ int run_synth(const SynthArgs& a) {
     try {
         const synth::Scene scene = synth::render(options);
         for (const std::string& path : synth::write_scene(scene, a.out, stem)) std::printf("%s\n", path.c_str());
+        if (options.scenario == synth::Scenario::spine)
+            std::fprintf(stderr, "analyse with: --sites \"%s\"\n",
+                         synth::spine_sites(options.sensors, options.spacing_cm).c_str());
     } catch (const std::invalid_argument& e) {
         std::fprintf(stderr, "popwatch synth: %s\n", e.what());
         return exit_usage;
@@ -83,8 +90,10 @@ void register_synth(CLI::App& app, int& exit_code) {
                     "contact: sensor on the upper back (heartbeat, breathing, rub, own voice);\n"
                     "ambient: desk/laptop mic in an office; negatives: ambient with no pops or\n"
                     "clunks, dense typing/clicks/knocks/speech (for false pops per hour); demo: a\n"
-                    "fixed 3-minute office scene with 12 clear pops in 6 episodes and 1 clunk")
-        ->check(CLI::IsMember({"contact", "ambient", "negatives", "demo"}))
+                    "fixed 3-minute office scene with 12 clear pops in 6 episodes and 1 clunk;\n"
+                    "spine: --sensors contact sensors along the spine, pops at known positions\n"
+                    "(labels get a position_cm column)")
+        ->check(CLI::IsMember({"contact", "ambient", "negatives", "demo", "spine"}))
         ->capture_default_str();
     cmd->add_option("--rate", args->rate_hz, "Sample rate in Hz (8000-192000)")
         ->check(CLI::Range(8000, 192000))
@@ -110,6 +119,12 @@ void register_synth(CLI::App& app, int& exit_code) {
     cmd->add_option("--clunks-per-min", args->clunks_per_min,
                     "Clunks per minute (contact and ambient; default: the scenario's)")
         ->check(CLI::NonNegativeNumber);
+    cmd->add_option("--sensors", args->sensors, "spine: number of sensors (channels), 2-8")
+        ->check(CLI::Range(2, 8))
+        ->capture_default_str();
+    cmd->add_option("--spacing-cm", args->spacing_cm, "spine: distance between neighbouring sensors, cm")
+        ->check(CLI::Range(1.0, 40.0))
+        ->capture_default_str();
     cmd->callback([args, &exit_code] { exit_code = run_synth(*args); });
 }
 

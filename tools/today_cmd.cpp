@@ -1,7 +1,10 @@
 // `popwatch today` and `popwatch history`: a day against the guidance, and a day per row.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <vector>
 
 #include "habits/monitor.hpp"
 #include "tools/commands.hpp"
@@ -155,6 +158,28 @@ int history(const HistoryOptions& o) {
                                d.monitored_s > 0 ? hours(d.monitored_s) : "-", top);
         }
         const auto s = streaks_in(store, days_up_to(store, today, config.guidance));
+        // Per site over the period, and where on the spine located pops concentrate (issue #6).
+        std::map<std::string, habits::SiteCounts> sites;
+        std::vector<float> positions;
+        for (const auto& d : days) {
+            for (const auto& [site, c] : d.by_site) {
+                auto& s = sites[site];
+                s.episodes += c.episodes, s.pops += c.pops, s.clunks += c.clunks;
+            }
+            positions.insert(positions.end(), d.pop_positions_cm.begin(), d.pop_positions_cm.end());
+        }
+        if (!sites.empty()) {
+            out += "by site:";
+            for (const auto& [site, c] : sites)
+                out += fmt::format(" {} {} ep / {} pops / {} clunks;", site, c.episodes, c.pops, c.clunks);
+            out += "\n";
+        }
+        if (!positions.empty()) {
+            std::sort(positions.begin(), positions.end());
+            const auto at = [&](double q) { return positions[static_cast<std::size_t>(q * (positions.size() - 1))]; };
+            out += fmt::format("along the spine: {} located pops, half between {:.1f} and {:.1f} cm (median {:.1f})\n",
+                               positions.size(), at(0.25), at(0.75), at(0.5));
+        }
         out += fmt::format("limit {} episodes a day (! = over); streak {} (longest {})\n", config.guidance.daily_limit,
                            plural(s.current, "day", "days"), s.longest);
     }

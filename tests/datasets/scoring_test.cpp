@@ -226,7 +226,7 @@ TEST_CASE("A clunk detected as a pop is reported, and a clunk detected as a clun
     CHECK(score({detection(5.1, Kind::clunk)}, {label(5.0, Kind::clunk)}).clunks.tp == 0);
 }
 
-TEST_CASE("A negative file reports false pops per hour; its F1 is undefined, not 0 or 1") {
+TEST_CASE("A negative file reports false pops per hour, its F1 is undefined, not 0 or 1") {
     const auto s = score({detection(100.0, Kind::pop, 0), detection(900.0, Kind::pop, 1)}, {},
                          1800);  // 30 minutes
     CHECK(s.negative_files == 1);
@@ -247,7 +247,7 @@ TEST_CASE("A negative file reports false pops per hour; its F1 is undefined, not
     CHECK(std::isnan(score({detection(3.0)}, {label(1.0)}).false_pops_per_negative_hour()));
 }
 
-TEST_CASE("Pooling sums counts over files; it does not average per-file F1") {
+TEST_CASE("Pooling sums counts over files, it does not average per-file F1") {
     // File A: 1 label, found. F1 = 1.
     const auto a = score({detection(1.0)}, {label(1.0)});
     // File B: 10 labels, 10 detections, 5 of them 0.5 s late. F1 = 0.5.

@@ -101,7 +101,7 @@ TEST_CASE("popwatch config's TOML reads back as the same configuration", "[habit
     CHECK(to_toml(back) == text);
 }
 
-TEST_CASE("a missing default config file gives the defaults; a missing explicit one is an error", "[habits][config]") {
+TEST_CASE("a missing default config file gives the defaults, a missing explicit one is an error", "[habits][config]") {
     const auto dir = test::scratch("config");
     ::setenv("XDG_CONFIG_HOME", dir.c_str(), 1);
     const Config c = load_config();

@@ -74,7 +74,7 @@ TEST_CASE("quiet hours, working hours and the cooldown decide what is delivered"
     CHECK(decide(warning(), at("2026-11-22T01:00"), c, none) == Disposition::outside_working_hours);
 }
 
-TEST_CASE("the notify command runs for delivered warnings only; dropped ones are not queued", "[habits][notify]") {
+TEST_CASE("the notify command runs for delivered warnings only, dropped ones are not queued", "[habits][notify]") {
     test::TimeZone tz("Europe/Berlin");
     const auto dir = test::scratch("notify");
     const auto out = dir / "notified.txt";
@@ -157,7 +157,7 @@ TEST_CASE("a live session records events, keeps the monitored time and warns", "
     Config config;
     config.notify.desktop = false;
     config.notify.quiet_hours.reset();
-    const double start = now_s();
+    const double start = now_s(), steady = steady_s();
     const double noon = local_midnight(local_date(start)) + 12 * 3600;  // the stream's start: one local day
     std::FILE* log = std::tmpfile();
     {
@@ -171,9 +171,9 @@ TEST_CASE("a live session records events, keeps the monitored time and warns", "
         }
         e.kind = Kind::other;
         CHECK(session.on_event(e, noon, "neck").recorded.id == 0);  // not history
-        session.tick(start + 30);                                   // under a minute: nothing written
+        session.tick(start + 30, steady + 30);                      // under a minute: nothing written
         CHECK(session.store().monitored_s(0, 2e9) == 0);
-        session.tick(start + 90);
+        session.tick(start + 90, steady + 90);
         CHECK(session.store().monitored_s(0, 2e9) == Approx(90).margin(1));
         session.end(start + 120);
     }
@@ -190,4 +190,47 @@ TEST_CASE("a live session records events, keeps the monitored time and warns", "
     std::fclose(log);
     CHECK(text.find("over your limit of 2") != std::string::npos);
     CHECK(text.find("3 episodes at neck within 60 minutes") != std::string::npos);
+}
+
+TEST_CASE("a wall-clock step during a live session keeps monitored time true and later events on the new clock",
+          "[habits][notify]") {
+    const auto dir = test::scratch("clock-step");
+    Config config;
+    config.notify.desktop = false;
+    const double start = now_s(), steady = steady_s();
+    std::FILE* log = std::tmpfile();
+    {
+        LiveSession session(config, dir / "h.db", "live", log);
+        session.tick(start + 100, steady + 100);
+        // NTP (or the user) sets the clock back an hour during the next 100 s.
+        session.tick(start + 200 - 3600, steady + 200);
+        CHECK(session.clock_steps() == 1);
+        Event e;
+        e.kind = Kind::pop;
+        e.confidence = 0.9f;
+        const auto rec = session.on_event(e, start + 250 - 3600, "neck");  // stamped with the new clock
+        CHECK(rec.recorded.status == WriteStatus::committed);
+        session.tick(start + 300 - 3600, steady + 300);
+        // Then the machine sleeps for 8 hours: the steady clock stands still, the wall clock moves.
+        session.tick(start + 300 - 3600 + 8 * 3600, steady + 300);
+        CHECK(session.clock_steps() == 2);
+        session.end(start + 400 - 3600 + 8 * 3600);
+        // A second or two of jitter between the clocks is not a step.
+        LiveSession calm(config, dir / "h2.db", "live", nullptr);
+        calm.tick(now_s() + 1.5, steady_s());
+        CHECK(calm.clock_steps() == 0);
+    }
+    HistoryStore store(dir / "h.db", Access::read, test::quiet_options());
+    // 200 s before the step, 100 s between it and the sleep, 100 s after: 400 s, not 400 s +- the jumps.
+    CHECK(store.monitored_s(0, 2e9) == Approx(400).margin(2));
+    CHECK(store.intervals_between(0, 2e9).size() == 3);
+    const auto events = store.events_between(0, 2e9);
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].time == Approx(start + 250 - 3600));
+    std::rewind(log);
+    char buf[4096];
+    const std::string text(buf, std::fread(buf, 1, sizeof buf, log));
+    std::fclose(log);
+    CHECK(text.find("clock stepped by -3600 s") != std::string::npos);
+    CHECK(text.find("clock stepped by +28800 s") != std::string::npos);
 }

@@ -194,7 +194,7 @@ TEST_CASE("a clunk gives the red-flag note, not a pop count", "[habits][rules]")
     CHECK(day.by_site.at("lower-back").clunks == 3);
 }
 
-TEST_CASE("streaks count consecutive days within the limit; trends compare weeks", "[habits][rules]") {
+TEST_CASE("streaks count consecutive days within the limit, trends compare weeks", "[habits][rules]") {
     std::vector<DaySummary> days(20);
     LocalDate d{2026, 11, 1};
     for (auto& day : days) day.date = d, d = d.plus_days(1), day.limit = 2;

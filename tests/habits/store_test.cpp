@@ -180,7 +180,7 @@ TEST_CASE("a version 1 database is migrated with its data", "[habits][store]") {
     CHECK(raw.scalar("PRAGMA user_version") == HistoryStore::schema_version);
 }
 
-TEST_CASE("an empty version 0 file is given the whole schema; a newer one is refused", "[habits][store]") {
+TEST_CASE("an empty version 0 file is given the whole schema, a newer one is refused", "[habits][store]") {
     const auto dir = test::scratch("v0");
     { std::ofstream touch(dir / "empty.db"); }
     {
