@@ -36,6 +36,10 @@ int main(int argc, char** argv) {
                    "Pop acts per minute in contact/ambient (0: the synthesiser's default)");
     double clunks_per_min = 0;
     app.add_option("--clunks-per-min", clunks_per_min, "Clunks per minute in contact/ambient (0: default)");
+    bool dual = false;
+    app.add_flag("--dual", dual,
+                 "Dual recordings (contact + air reference, cycling dual and dual-negatives); only events the dual "
+                 "model decides are written");
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
@@ -49,8 +53,11 @@ int main(int argc, char** argv) {
     for (auto name : feature_names) out << ',' << name;
     out << '\n';
 
-    const synth::Scenario scenarios[] = {synth::Scenario::contact, synth::Scenario::ambient,
-                                         synth::Scenario::negatives};
+    const synth::Scenario scenarios[] = {dual ? synth::Scenario::dual : synth::Scenario::contact,
+                                         dual ? synth::Scenario::dual_negatives : synth::Scenario::ambient,
+                                         dual ? synth::Scenario::dual : synth::Scenario::negatives};
+    SensorLayout layout;
+    if (dual) layout.air = {false, true};  // ch1 contact, ch2 the air reference
     const double rates[] = {48000, 44100, 16000};
     std::mutex mutex;
     std::atomic<int> next{0};
@@ -65,11 +72,14 @@ int main(int argc, char** argv) {
                 o.seed = seed_base + static_cast<std::uint64_t>(i);
                 o.minutes = minutes;
                 o.sample_rate = rates[(i / 3) % 3];
-                if (episodes_per_min > 0 && o.scenario != synth::Scenario::negatives)
-                    o.episodes_per_min = episodes_per_min;
-                if (clunks_per_min > 0 && o.scenario != synth::Scenario::negatives) o.clunks_per_min = clunks_per_min;
+                const bool negatives =
+                    o.scenario == synth::Scenario::negatives || o.scenario == synth::Scenario::dual_negatives;
+                if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;
+                if (clunks_per_min > 0 && !negatives) o.clunks_per_min = clunks_per_min;
                 const synth::Scene scene = synth::render(o);
-                const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels);
+                std::vector<Event> events =
+                    detect_all(scene.audio, scene.sample_rate, scene.channels, DetectorConfig{}, layout);
+                if (dual) std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });
 
                 std::vector<double> pops, clunks, times;
                 for (const auto& l : scene.labels) (l.kind == Kind::pop ? pops : clunks).push_back(l.time_s);

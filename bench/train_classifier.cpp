@@ -35,6 +35,9 @@ struct Data {
     std::size_t rows() const { return y.size(); }
 };
 
+// Features the model uses: the first `used` columns of the CSV's feature columns.
+std::size_t used = Features::single_count;
+
 void read(const std::string& path, const std::string& target, Data& train, Data& hold) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
@@ -53,7 +56,7 @@ void read(const std::string& path, const std::string& target, Data& train, Data&
         Data& d = file_index[file] % 5 == 4 ? hold : train;
         for (std::size_t k = 0; k < Features::count; ++k) {
             std::getline(s, cell, ',');
-            d.x.push_back(std::stof(cell));
+            if (k < used) d.x.push_back(std::stof(cell));
         }
         d.y.push_back(cls == target ? 1.0f : 0.0f);
         d.file.push_back(file);
@@ -64,10 +67,10 @@ void read(const std::string& path, const std::string& target, Data& train, Data&
 
 DMatrixHandle matrix(const Data& d) {
     DMatrixHandle m;
-    XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), Features::count, NAN, &m));
+    XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), used, NAN, &m));
     XGB(XGDMatrixSetFloatInfo(m, "label", d.y.data(), d.rows()));
     std::vector<const char*> names;
-    for (auto n : feature_names) names.push_back(n.data());
+    for (std::size_t k = 0; k < used; ++k) names.push_back(feature_names[k].data());
     XGB(XGDMatrixSetStrFeatureInfo(m, "feature_name", names.data(), names.size()));
     return m;
 }
@@ -88,8 +91,12 @@ int main(int argc, char** argv) {
     std::string predictions, target = "pop";
     app.add_option("--target", target, "The class this model recognises (pop or clunk; everything else is negative)")
         ->check(CLI::IsMember({"pop", "clunk"}));
+    bool dual = false;
+    app.add_flag("--dual", dual,
+                 "Use the air reference's features too (the dual model; data from collect_features --dual)");
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     CLI11_PARSE(app, argc, argv);
+    used = dual ? Features::count : Features::single_count;
     try {
         Data train, hold;
         read(features, target, train, hold);
@@ -149,11 +156,11 @@ int main(int argc, char** argv) {
         if (!predictions.empty()) {
             std::ofstream pred(predictions);
             pred << "p,y,scenario,cause";
-            for (auto name : feature_names) pred << ',' << name;
+            for (std::size_t k = 0; k < used; ++k) pred << ',' << feature_names[k];
             pred << '\n';
             for (bst_ulong i = 0; i < n; ++i) {
                 pred << p[i] << ',' << hold.y[i] << ',' << hold.scenario[i] << ',' << hold.cause[i];
-                for (std::size_t k = 0; k < Features::count; ++k) pred << ',' << hold.x[i * Features::count + k];
+                for (std::size_t k = 0; k < used; ++k) pred << ',' << hold.x[i * used + k];
                 pred << '\n';
             }
         }
@@ -164,7 +171,7 @@ int main(int argc, char** argv) {
         for (const auto& [c, k] : causes) fmt::print(" {}={}", c, k);
         fmt::print("\n");
         std::vector<const char*> names_c;
-        for (auto name : feature_names) names_c.push_back(name.data());
+        for (std::size_t k = 0; k < used; ++k) names_c.push_back(feature_names[k].data());
         XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", names_c.data(), names_c.size()));
         XGB(XGBoosterSaveModel(booster, out.c_str()));
         fmt::print("wrote {}\n", out);

@@ -1592,6 +1592,9 @@ Rates scenario_rates(Scenario s) {
             r.typing_share = 0.35, r.mouse = 5, r.clap = 0.2, r.knock = 0.5, r.walk = 0.3;
             r.speech = 3, r.cough = 0.3, r.creak = 0.5, r.snap = 0.2, r.digital_click = 0.2;
             break;
+        case Scenario::dual:
+        case Scenario::dual_negatives:
+            break;  // synth_dual.cpp has its own
     }
     return r;
 }
@@ -1763,9 +1766,11 @@ enum Stream : std::uint64_t { acts_stream = 1, office_stream, body_stream, floor
 // =============================================================================================
 
 Scenario parse_scenario(const std::string& name) {
-    for (Scenario s : {Scenario::contact, Scenario::ambient, Scenario::negatives, Scenario::demo, Scenario::spine})
+    for (Scenario s : {Scenario::contact, Scenario::ambient, Scenario::negatives, Scenario::demo, Scenario::spine,
+                       Scenario::dual, Scenario::dual_negatives})
         if (name == scenario_name(s)) return s;
-    throw std::invalid_argument("unknown scenario '" + name + "' (contact, ambient, negatives, demo, spine)");
+    throw std::invalid_argument("unknown scenario '" + name +
+                                "' (contact, ambient, negatives, demo, spine, dual, dual-negatives)");
 }
 
 std::string_view scenario_name(Scenario s) {
@@ -1780,6 +1785,10 @@ std::string_view scenario_name(Scenario s) {
             return "demo";
         case Scenario::spine:
             return "spine";
+        case Scenario::dual:
+            return "dual";
+        case Scenario::dual_negatives:
+            return "dual-negatives";
     }
     return "ambient";
 }
@@ -1804,6 +1813,7 @@ std::vector<std::string> real_clips(const std::string& real_dir, Split split) {
 Scene render(const Options& options) {
     validate(options);
     if (options.scenario == Scenario::spine) return render_spine(options);
+    if (options.scenario == Scenario::dual || options.scenario == Scenario::dual_negatives) return render_dual(options);
     const double duration_s = (options.scenario == Scenario::demo ? demo_minutes : options.minutes) * 60;
     const Mic mic = options.scenario == Scenario::contact ? Mic::contact : Mic::air;
     const std::uint64_t seed = derive_seed(derive_seed(options.seed, options.split == Split::dev ? 0 : 1),
@@ -1967,3 +1977,117 @@ std::vector<popwatch::Confounder> confounders(const Scene& scene) {
 }
 
 }  // namespace popwatch::synth
+
+// =============================================================================================
+// 10. The generators for scenarios in other files (synth_internal.hpp)
+// =============================================================================================
+
+namespace popwatch::synth::internal {
+
+std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) { return synth::derive_seed(seed, stream); }
+void lowpass(std::vector<float>& x, double cutoff_hz, double fs, int stages) {
+    synth::lowpass(x, clamp_hz(cutoff_hz, fs), fs, stages);
+}
+
+SensorPair spinal_pop(double fs, Split split, std::uint64_t seed, double f1_hz, double contact_lowpass_hz) {
+    Rng r(seed);
+    const SplitParams p = split_params(split);
+    const Transient source = spine_source(r, f1_hz);
+    const double d20_s = spine_d20_s(r, p);
+    const std::uint64_t noise = r.bits();
+    Transient contact = source, air = source;
+    on_contact(contact, r, clamp_hz(contact_lowpass_hz, fs));
+    spine_on_air(air, r);
+    return {render_with_duration(contact, d20_s, fs, noise), render_with_duration(air, d20_s, fs, noise)};
+}
+
+double spine_f1_hz(Split split, std::uint64_t seed) {
+    Rng r(seed);
+    return synth::spine_f1_hz(r, split_params(split).spine_f1_median_hz);
+}
+
+SensorPair knuckle_pop(double fs, Split split, std::uint64_t seed, double contact_lowpass_hz) {
+    Rng r(seed);
+    const Transient source = knuckle_source(r, split_params(split));
+    const std::uint64_t noise = r.bits();
+    Transient contact = source, air = source;
+    on_contact(contact, r, clamp_hz(contact_lowpass_hz, fs));
+    on_air(air);
+    return {render(contact, fs, noise), render(air, fs, noise)};
+}
+
+SensorPair clunk(double fs, Split split, std::uint64_t seed, double contact_lowpass_hz) {
+    Rng r(seed);
+    const Transient source = clunk_source(r, split_params(split));
+    const std::uint64_t noise = r.bits();
+    Transient contact = source, air = source;
+    contact.sensor_highpass_hz = r.uniform(30, 50);
+    contact.sensor_lowpass_hz = clamp_hz(contact_lowpass_hz, fs);
+    air.sensor_highpass_hz = r.uniform(60, 100);
+    return {render(contact, fs, noise), render(air, fs, noise)};
+}
+
+std::vector<float> office_sound(const std::string& cls, double fs, Split split, std::uint64_t seed) {
+    Rng r(seed);
+    if (cls == "mouse") return mouse_click(fs, r, split_params(split));
+    if (cls == "clap") return clap(fs, r);
+    if (cls == "knock") return knock(fs, r);
+    if (cls == "footstep") return footstep(fs, r);
+    if (cls == "snap") return snap(fs, r);
+    if (cls == "cough") return cough(fs, r);
+    if (cls == "creak") return creak(fs, r);
+    if (cls == "digital_click") return digital_click(r);
+    if (cls == "knuckle_attempt") return knuckle_rustle(fs, r);
+    throw std::invalid_argument("no office sound '" + cls + "'");
+}
+
+std::vector<float> keystroke(double fs, Split split, std::uint64_t keyboard_seed, std::uint64_t seed) {
+    Rng k(keyboard_seed), r(seed);
+    return synth::keystroke(draw_keyboard(k, split_params(split)), fs, r);
+}
+
+double keys_per_s(Split split, std::uint64_t seed) {
+    Rng r(seed);
+    const SplitParams p = split_params(split);
+    return r.uniform(p.keys_per_s_lo, p.keys_per_s_hi);
+}
+
+std::vector<float> speech(double fs, double seconds, double f0_hz, std::uint64_t seed) {
+    Rng r(seed);
+    return Voice(fs, seconds, f0_hz, r).render().audio;
+}
+
+double voice_f0_hz(Split split, std::uint64_t seed) {
+    Rng r(seed);
+    const SplitParams p = split_params(split);
+    return r.log_uniform(p.f0_lo_hz, p.f0_hi_hz);
+}
+
+std::vector<float> body_sound(const std::string& cls, double fs, std::uint64_t seed) {
+    Rng r(seed);
+    if (cls == "heartbeat") return heartbeat(fs, r);
+    if (cls == "breath") return breath(fs, r);
+    if (cls == "rub") return rub(fs, r);
+    if (cls == "motion") return motion_transient(fs, r);
+    throw std::invalid_argument("no body sound '" + cls + "'");
+}
+
+void add_room_floor(std::vector<float>& audio, double fs, std::uint64_t seed) {
+    add_floor(audio, fs, [&] { return RoomNoise(fs, seed); });
+}
+void add_body_floor(std::vector<float>& audio, double fs, double sensor_lowpass_hz, std::uint64_t seed) {
+    add_floor(audio, fs, [&] { return BodyNoise(fs, clamp_hz(sensor_lowpass_hz, fs), seed); });
+}
+void apply_room(std::vector<float>& audio, double fs, Split split, std::uint64_t seed) {
+    Rng r(seed);
+    synth::apply_room(audio, fs, r, split_params(split));
+}
+void apply_drift(std::vector<float>& audio, double fs, std::uint64_t seed) {
+    Rng r(seed);
+    synth::apply_drift(audio, fs, r);
+}
+
+std::vector<float> load_clip(const std::string& path, double fs) { return synth::load_clip(path, fs); }
+std::string real_class(const std::string& path) { return synth::real_class(path); }
+
+}  // namespace popwatch::synth::internal

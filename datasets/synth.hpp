@@ -37,12 +37,15 @@
 namespace popwatch::synth {
 
 enum class Scenario {
-    contact,    // sensor on the upper back: body noise, heartbeat, breathing, rub, own voice
-    ambient,    // laptop/desk mic in an office: typing, clicks, speech, knocks... and pops
-    negatives,  // ambient-like, dense with hard negatives, no pops and no clunks at all
-    demo,       // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
-                // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
-    spine,      // several contact sensors along the spine (synth_spine.cpp): pops at known positions
+    contact,         // sensor on the upper back: body noise, heartbeat, breathing, rub, own voice
+    ambient,         // laptop/desk mic in an office: typing, clicks, speech, knocks... and pops
+    negatives,       // ambient-like, dense with hard negatives, no pops and no clunks at all
+    demo,            // a fixed 3-minute office scene: 12 clear pops in 6 episodes (knuckle sessions, a double
+                     // pop, one spinal cluster heard through the air) + 1 clunk; synthetic only
+    dual,            // two channels: ch1 contact sensor on the upper back, ch2 the laptop mic 0.4-1.2 m away
+                     // (the air reference, issue #8); spinal pops, clunks, office, speech (synth_dual.cpp)
+    dual_negatives,  // the same two sensors in an office with no pops and no clunks ("dual-negatives")
+    spine,           // several contact sensors along the spine (synth_spine.cpp): pops at known positions
 };
 enum class Split { dev, test };
 
@@ -110,6 +113,8 @@ Scene render(const Options& options);
 // string that names its channels, e.g. "upper-back@0,mid-back@12,lower-back@24".
 Scene render_spine(const Options& options);
 std::string spine_sites(int sensors, double spacing_cm);
+// The dual scenarios (synth_dual.cpp); render() dispatches to it.
+Scene render_dual(const Options& options);
 
 // The scene's labels and confounders in the forms the scorer reads (datasets/labels.hpp).
 std::vector<LabelledEvent> truth(const Scene& scene);

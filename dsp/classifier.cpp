@@ -14,7 +14,7 @@ float sigmoid(float x) { return 1 / (1 + std::exp(-x)); }
 
 }  // namespace
 
-Decision classify(const Features& f, const DetectorConfig& c) {
+Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     Decision d;
     d.clunk_probability = sigmoid(default_clunk_model().log_odds(f));
     if (d.clunk_probability >= c.clunk_threshold) {
@@ -22,9 +22,9 @@ Decision classify(const Features& f, const DetectorConfig& c) {
         d.confidence = d.clunk_probability;
         return d;
     }
-    const TreeModel& model = default_pop_model();
+    const TreeModel& model = dual ? default_dual_model() : default_pop_model();
     d.pop_probability = sigmoid(model.log_odds(f));
-    if (d.pop_probability >= c.pop_threshold) {
+    if (d.pop_probability >= (dual ? c.dual_pop_threshold : c.pop_threshold)) {
         d.kind = Kind::pop;
         d.confidence = d.pop_probability;
     } else {
@@ -34,14 +34,14 @@ Decision classify(const Features& f, const DetectorConfig& c) {
     return d;
 }
 
-std::string explain_decision(const Features& f, const Decision& decision, const DetectorConfig& c) {
+std::string explain_decision(const Features& f, const Decision& decision, const DetectorConfig& c, bool dual) {
     std::string out;
     char line[200];
     std::snprintf(line, sizeof line, "  %s (confidence %.2f)\n", std::string(kind_name(decision.kind)).c_str(),
                   decision.confidence);
     out += line;
     out += "  features:";
-    for (std::size_t i = 0; i < Features::count; ++i) {
+    for (std::size_t i = 0; i < (dual ? Features::count : Features::single_count); ++i) {
         std::snprintf(line, sizeof line, "%s %s=%.3g", i % 6 == 0 ? "\n   " : "", std::string(feature_names[i]).c_str(),
                       f.values[i]);
         out += line;
@@ -49,7 +49,10 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
     out += "\n";
     const bool clunk = decision.kind == Kind::clunk;
     std::array<float, Features::count> contrib{};
-    const float bias = (clunk ? default_clunk_model() : default_pop_model()).contributions(f, contrib);
+    const float bias = (clunk  ? default_clunk_model()
+                        : dual ? default_dual_model()
+                               : default_pop_model())
+                           .contributions(f, contrib);
     std::array<std::size_t, Features::count> order{};
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(contrib[a]) > std::abs(contrib[b]); });
@@ -62,7 +65,9 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
         out += line;
     }
     std::snprintf(line, sizeof line, ", ...); a %s from %.2f\n", clunk ? "clunk" : "pop",
-                  clunk ? c.clunk_threshold : c.pop_threshold);
+                  clunk  ? c.clunk_threshold
+                  : dual ? c.dual_pop_threshold
+                         : c.pop_threshold);
     return out + line;
 }
 

@@ -3,7 +3,8 @@
 //      first, so a clunk is never counted as a pop.
 //   2. Pop or other: gradient-boosted trees (dsp/models/pop_classifier.json) give P(pop); a pop
 //      when P reaches DetectorConfig::pop_threshold.
-// Both are trained by bench/train.sh on the development split only (XGBoost), and evaluated
+//   With an air reference (issue #8) step 2 uses the dual model (dual_classifier.json) instead.
+// All are trained by bench/train.sh on the development split only (XGBoost), and evaluated
 // here without XGBoost (tree_model.hpp).
 // explain_decision() lists the features and what each contributed to the log-odds.
 #pragma once
@@ -23,9 +24,13 @@ struct Decision {
     float clunk_probability = 0;  // P(clunk)
 };
 
-Decision classify(const Features& features, const DetectorConfig& config);
+// `dual`: decide pop vs other with the dual-sensor model (dsp/models/dual_classifier.json, the
+// air reference's features included) and DetectorConfig::dual_pop_threshold; the clunk model is
+// the same either way.
+Decision classify(const Features& features, const DetectorConfig& config, bool dual = false);
 
 // Multi-line explanation: the decision, every feature, then the features that moved it most.
-std::string explain_decision(const Features& features, const Decision& decision, const DetectorConfig& config);
+std::string explain_decision(const Features& features, const Decision& decision, const DetectorConfig& config,
+                             bool dual = false);
 
 }  // namespace popwatch

@@ -31,6 +31,10 @@ struct DetectorConfig {
     // P(pop) comes from the trained model; this threshold trades recall for false pops. Chosen on
     // the development split's held-out files (BENCHMARKS.md), never on the test split.
     float pop_threshold = 0.8f;
+    // The same for the dual-sensor model (a contact sensor plus the air reference, issue #8),
+    // chosen on the held-out dev dual files of bench/train_dual.sh (best F1 there; BENCHMARKS.md
+    // "Two sensors").
+    float dual_pop_threshold = 0.5f;
 
     // Clunk (a dull, low 50-200 Hz, 25-250 ms thud) from its own model; a clunk is reported and
     // triggers the red-flag note, so this threshold favours precision. Chosen on the dev split.

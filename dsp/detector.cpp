@@ -10,6 +10,7 @@
 
 #include "dsp/biquad.hpp"
 #include "dsp/classifier.hpp"
+#include "dsp/dual.hpp"
 #include "dsp/features.hpp"
 #include "dsp/localise.hpp"
 
@@ -18,9 +19,10 @@ namespace {
 
 constexpr std::size_t chunk_frames = 1024;  // frames per channel pass through the gate
 constexpr float silence_db = -200;
-constexpr float dead_cell_db = -140;  // a cell this quiet is digital silence (a dead or unplugged channel)
-constexpr float clip_level = 0.999f;  // |sample| at full scale: the channel clipped
-constexpr double silent_warn_s = 2;   // digital silence this long counts in ChannelHealth::silent_s
+constexpr float digital_silence_db = -180;  // a cell this quiet holds only zeros (or denormals)
+constexpr float dead_cell_db = -140;        // a cell this quiet is digital silence (a dead or unplugged channel)
+constexpr float clip_level = 0.999f;        // |sample| at full scale: the channel clipped
+constexpr double silent_warn_s = 2;         // digital silence this long counts in ChannelHealth::silent_s
 
 // One input channel: the high-pass, the stage-1 gate and the history stage 2 reads.
 struct Channel {
@@ -92,6 +94,10 @@ struct Detector::Impl {
     double reorder_s = 0;
     double last_pop_s = -1e300;
     int episode = -1;
+    // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
+    int air_channel = -1;
+    AirMeter air_meter;
+    AirHealth air_health;
 
     Impl(const DetectorConfig& c, double sample_rate, int channel_count, const SensorLayout& l)
         : config(c),
@@ -99,7 +105,11 @@ struct Detector::Impl {
           fs(sample_rate),
           channels(channel_count),
           cell(std::max<std::int64_t>(4, std::lround(c.cell_ms * 1e-3 * sample_rate))),
-          extractor(c, sample_rate, static_cast<std::size_t>(cell)) {
+          extractor(c, sample_rate, static_cast<std::size_t>(cell)),
+          air_meter(sample_rate, frame_size_for(c.frame_ms, sample_rate), static_cast<std::size_t>(cell)),
+          air_health(sample_rate) {
+        for (int i = channel_count - 1; i >= 0; --i)
+            if (l.is_air(i)) air_channel = i;
         const auto cells_for = [&](double ms) {
             return std::max<std::int64_t>(1, std::lround(ms * 1e-3 * fs / static_cast<double>(cell)));
         };
@@ -152,7 +162,11 @@ struct Detector::Impl {
     // `rise_window_ms` before.
     void gate(int index, std::int64_t c, float level_db) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
-        if (!ch.started) ch.background_db = level_db, ch.started = true;
+        // Digital silence (a muted or unplugged input sends exact zeros) says nothing about the
+        // background: it is held, so the channel is judged against its real floor the moment
+        // sound returns (a slow 2 s climb from -200 dB would make everything look loud).
+        const bool digital_silence = level_db < digital_silence_db;
+        if (!ch.started && !digital_silence) ch.background_db = level_db, ch.started = true;
         const float floor = std::max(ch.background_db, config.floor_dbfs);
         const float steep = level_db - held(ch, c - 1);
         const float rise = level_db - held(ch, c - rise_cells);
@@ -171,6 +185,7 @@ struct Detector::Impl {
         ch.history.cell_db.push(level_db);
         ch.recent[static_cast<std::size_t>(c) & recent_mask] = level_db;
         ch.history.background_db.push(ch.background_db);
+        if (digital_silence) return;
         const float alpha = level_db > ch.background_db ? rise_alpha : fall_alpha;
         ch.background_db = std::max(silence_db, ch.background_db + alpha * (level_db - ch.background_db));
     }
@@ -189,18 +204,19 @@ struct Detector::Impl {
     void run_channel(int index, std::span<const float> interleaved, std::int64_t first_frame, std::size_t n) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         const auto stride = static_cast<std::size_t>(channels);
-        std::int64_t nonfinite = 0;
-        float raw_peak = 0;
+        std::int64_t nonfinite = 0, full_scale = 0;
         for (std::size_t i = 0; i < n; ++i) {
             const float x = interleaved[i * stride + static_cast<std::size_t>(index)];
             const bool ok = std::isfinite(x);
             nonfinite += !ok;
+            full_scale += ok && std::abs(x) >= clip_level;
             scratch[i] = ok ? x : 0.0f;
-            raw_peak = std::max(raw_peak, std::abs(scratch[i]));
         }
         bad += nonfinite;
-        if (raw_peak >= clip_level) mark_clipping(ch, first_frame, n);
+        if (full_scale > 0) mark_clipping(ch, first_frame, n);
         ch.highpass.process({scratch.data(), n});
+        if (index == air_channel)
+            air_health.update(n, sum_of_squares({scratch.data(), n}) / static_cast<double>(n), full_scale);
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
         // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
         std::size_t i = 0;
@@ -353,7 +369,6 @@ struct Detector::Impl {
 
     // Stage 2 for the oldest pending candidate: fuse it with candidates on other channels
     // within fuse_ms, measure on the loudest body channel, classify, group pops into episodes.
-    // A sound that triggered only air channels is measured there and is never a pop or clunk.
     void decide_front() {
         const Candidate first = pending.front();
         std::int64_t best_cell = first.trigger_cell;
@@ -372,10 +387,13 @@ struct Detector::Impl {
                 best_level = level, best = cand.channel, best_cell = cand.trigger_cell, best_air = air;
         }
         pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(group_end));
+        // Heard by the air reference alone: office sound, not an event (its onset stays in the air
+        // channel's history, where the air features count it).
+        if (best_air) return;
 
-        const Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
-        Decision d = classify(m.features, config);
-        if (best_air) d.kind = Kind::other, d.confidence = 1, d.pop_probability = 0;
+        Measurement m = extractor.measure(inputs[static_cast<std::size_t>(best)].history, best_cell);
+        event.air = air_reference(m, best);
+        const Decision d = classify(m.features, config, event.air == AirPath::dual);
         event.time_s = static_cast<double>(m.onset_frame) / fs;
         event.duration_s = m.duration_s;
         event.kind = d.kind;
@@ -386,7 +404,7 @@ struct Detector::Impl {
         for (int i = 0; i < std::min<int>(channels, static_cast<int>(event.channel_level_db.size())); ++i)
             event.channel_level_db[static_cast<std::size_t>(i)] =
                 extractor.peak_db(inputs[static_cast<std::size_t>(i)].history, m.onset_frame, std::lround(0.01 * fs));
-        if (!best_air) locate(event, best, m.onset_frame);  // issue #6: where along the spine
+        locate(event, best, m.onset_frame);  // issue #6: where along the spine
         // Refinement can move an onset back past one already decided (two channels, a slow
         // attack): hold decided events briefly and release them in time order.
         const auto at = std::upper_bound(ready.begin(), ready.end(), event.time_s,
@@ -395,6 +413,18 @@ struct Detector::Impl {
             ready.insert(at, event);
         else
             ++dropped;  // cannot happen: release() runs after every decision
+    }
+
+    // Issue #8: what the air reference heard around a body event, when there is one and it is
+    // healthy; otherwise the air features stay NaN and the single-sensor model decides.
+    AirPath air_reference(Measurement& m, int body) {
+        AirMeter::clear(m.features);
+        if (air_channel < 0 || layout.is_air(body)) return AirPath::none;
+        if (air_health.state() != AirState::ok)
+            return air_health.state() == AirState::silent ? AirPath::fallback_silent : AirPath::fallback_clipped;
+        air_meter.measure(inputs[static_cast<std::size_t>(body)].history,
+                          inputs[static_cast<std::size_t>(air_channel)].history, m.onset_frame, m.features);
+        return AirPath::dual;
     }
 
     void decide_due(const EventHandler& on_event, bool all) {
@@ -468,6 +498,9 @@ ChannelHealth Detector::channel_health(int channel) const {
     return channel >= 0 && channel < impl_->channels ? impl_->inputs[static_cast<std::size_t>(channel)].health
                                                      : ChannelHealth{};
 }
+bool Detector::has_air_reference() const { return impl_->air_channel >= 0; }
+const AirHealth& Detector::air_health() const { return impl_->air_health; }
+std::int64_t Detector::clipped_samples(int channel) const { return channel_health(channel).clipped_samples; }
 
 std::vector<Event> detect_all(std::span<const float> interleaved, double sample_rate, int channels,
                               const DetectorConfig& config, const SensorLayout& layout) {
@@ -480,7 +513,9 @@ std::vector<Event> detect_all(std::span<const float> interleaved, double sample_
 }
 
 std::string explain(const Event& event, const DetectorConfig& config) {
-    std::string out = explain_decision(event.features, classify(event.features, config), config);
+    const bool dual = event.air == AirPath::dual;
+    std::string out = "  decided by: " + std::string(air_path_name(event.air)) + "\n" +
+                      explain_decision(event.features, classify(event.features, config, dual), config, dual);
     if (!std::isfinite(event.position_cm)) return out;
     // Localisation (issue #6): the estimate and, per channel, what it was made from.
     char line[160];

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "dsp/config.hpp"
+#include "dsp/dual.hpp"
 #include "dsp/event.hpp"
 #include "dsp/layout.hpp"
 
@@ -58,6 +59,13 @@ class Detector {
     const DetectorConfig& config() const;
     const SensorLayout& layout() const;
     ChannelHealth channel_health(int channel) const;  // zeros for a channel out of range
+
+    // The air reference (issue #8). With an air channel in the layout, pops are decided by the
+    // dual model while the air channel is healthy; while it is silent or clipping persistently
+    // the single-sensor model decides (Event::air says which) and these say so.
+    bool has_air_reference() const;
+    const AirHealth& air_health() const;              // its state now, fallbacks, time without it
+    std::int64_t clipped_samples(int channel) const;  // samples at full scale (|x| >= 0.999)
 
    private:
     struct Impl;

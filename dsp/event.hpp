@@ -51,8 +51,20 @@ struct Features {
         flux_db,      // spectral novelty: mean rise of log power per bin over the frame before, dB
         local_db,     // peak level over the mean level 20-100 ms before, dB
         chain_n,      // transients chained to this one by gaps under cluster_gap_ms (spinal cluster 2-9, creak 10+)
+        // The air reference (dsp/dual.hpp), NaN when there is none or it is unhealthy. Appended, so
+        // the single-sensor models (trained on the features above) keep their indexes.
+        ba_low_db,    // body-to-air ratio below 500 Hz around the onset: body band SNR - air band SNR, dB
+        ba_mid_db,    // ... 500 Hz - 2 kHz
+        ba_high_db,   // ... 2 - 6 kHz
+        ba_top_db,    // ... above 6 kHz
+        ba_db,        // ... whole band
+        air_snr_db,   // the air channel's level around the onset over its own background, dB
+        air_lag_ms,   // air candidate onset minus body onset (air-borne sounds <= 0, body pops > 0); NaN if none
+        air_rate_hz,  // air candidates per second in the second around the onset (this one excluded)
+        air_pre_db,   // air activity in the 250 ms before: mean level over its background, dB
         count
     };
+    static constexpr std::size_t single_count = chain_n + 1;  // features of the single-sensor models
     std::array<float, count> values{};
 
     float& operator[](Index i) { return values[i]; }
@@ -60,9 +72,29 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms", "centroid_hz", "spread_hz", "flatness",   "low_db",
-    "high_db",    "crest_db",    "tail_db",     "pre_db",   "voicing",     "rate_hz",   "regularity", "after_n",
-    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",   "top_db",      "flux_db",   "local_db",   "chain_n"};
+    "level_dbfs", "snr_db",     "rise_ms",    "dur20_ms",    "centroid_hz", "spread_hz",  "flatness",
+    "low_db",     "high_db",    "crest_db",   "tail_db",     "pre_db",      "voicing",    "rate_hz",
+    "regularity", "after_n",    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",     "top_db",
+    "flux_db",    "local_db",   "chain_n",    "ba_low_db",   "ba_mid_db",   "ba_high_db", "ba_top_db",
+    "ba_db",      "air_snr_db", "air_lag_ms", "air_rate_hz", "air_pre_db"};
+
+// Which decision the detector took for an event (issue #8): no air reference in the layout, the
+// dual-sensor model, or the single-sensor model because the air reference was unhealthy.
+enum class AirPath : unsigned char { none, dual, fallback_silent, fallback_clipped };
+
+constexpr std::string_view air_path_name(AirPath p) {
+    switch (p) {
+        case AirPath::none:
+            return "single sensor";
+        case AirPath::dual:
+            return "dual model (body + air reference)";
+        case AirPath::fallback_silent:
+            return "fallback to single sensor: air channel silent";
+        case AirPath::fallback_clipped:
+            return "fallback to single sensor: air channel clipping";
+    }
+    return "single sensor";
+}
 
 struct Event {
     double time_s = 0;      // onset, seconds from the start of the stream
@@ -79,6 +111,7 @@ struct Event {
     std::array<float, 8> channel_arrival_ms{NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     std::array<float, 8> channel_energy_db{NAN, NAN, NAN, NAN, NAN, NAN, NAN, NAN};
     float position_confidence = 0;  // 0..1: chance the site (nearest sensor) is right; 0 when not localised
+    AirPath air = AirPath::none;    // how the air reference took part in the decision
     Features features;
 };
 

@@ -9,6 +9,7 @@ namespace popwatch {
 
 extern const char* const pop_classifier_json;    // generated from dsp/models/pop_classifier.json
 extern const char* const clunk_classifier_json;  // generated from dsp/models/clunk_classifier.json
+extern const char* const dual_classifier_json;   // generated from dsp/models/dual_classifier.json
 
 namespace {
 
@@ -25,7 +26,9 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
         const auto j = nlohmann::json::parse(text);
         const auto& learner = j.at("learner");
         const auto names = learner.at("feature_names").get<std::vector<std::string>>();
-        if (names.size() != Features::count)
+        // A model may use the first N features only: the single-sensor models predate the air
+        // reference's features, which are appended after them (event.hpp).
+        if (names.empty() || names.size() > Features::count)
             throw std::invalid_argument("model has " + std::to_string(names.size()) + " features, popwatch measures " +
                                         std::to_string(Features::count));
         for (std::size_t i = 0; i < names.size(); ++i)
@@ -48,7 +51,7 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
                 const bool leaf = left[i] == -1;
                 n.left = leaf ? -1 : left[i] + offset;
                 n.right = leaf ? -1 : right[i] + offset;
-                if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(Features::count)))
+                if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(names.size())))
                     throw std::invalid_argument("split on an unknown feature");
                 n.feature = static_cast<std::int16_t>(leaf ? 0 : feature[i]);
                 n.threshold = condition[i];
@@ -114,6 +117,11 @@ float TreeModel::contributions(const Features& f, std::array<float, Features::co
 
 const TreeModel& default_pop_model() {
     static const TreeModel model = TreeModel::from_xgboost_json(pop_classifier_json);
+    return model;
+}
+
+const TreeModel& default_dual_model() {
+    static const TreeModel model = TreeModel::from_xgboost_json(dual_classifier_json);
     return model;
 }
 

@@ -16,7 +16,8 @@ namespace popwatch {
 class TreeModel {
    public:
     // Throws std::invalid_argument if the text is not an XGBoost binary:logistic tree model whose
-    // feature names are exactly those of `Features` (so a stale model cannot be used silently).
+    // feature names are exactly the first N of `Features` (so a stale model cannot be used
+    // silently; single-sensor models use the first Features::single_count).
     static TreeModel from_xgboost_json(std::string_view json);
 
     float log_odds(const Features& f) const;
@@ -47,5 +48,6 @@ class TreeModel {
 // The models shipped with popwatch (dsp/models/*_classifier.json, embedded at build time).
 const TreeModel& default_pop_model();
 const TreeModel& default_clunk_model();
+const TreeModel& default_dual_model();  // pop vs other with the air reference's features (issue #8)
 
 }  // namespace popwatch

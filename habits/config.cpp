@@ -246,6 +246,8 @@ const std::vector<Section>& sections() {
         f("context_s", &DetectorConfig::context_s, 0.1, 10, "past context for typing rhythm, s");
         f("cluster_gap_ms", &DetectorConfig::cluster_gap_ms, 1, 1000, "transients chained by shorter gaps, ms");
         f("pop_threshold", &DetectorConfig::pop_threshold, 0, 1, "P(pop) needed to report a pop");
+        f("dual_pop_threshold", &DetectorConfig::dual_pop_threshold, 0, 1,
+          "P(pop) needed with an air reference (dual model)");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
         s.push_back(std::move(d));
@@ -255,7 +257,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 19 * sizeof(float), "add the new DetectorConfig field to config.cpp");
+static_assert(sizeof(DetectorConfig) == 20 * sizeof(float), "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {
     return fmt::format("{}:{}", file.string(), source.begin.line);

@@ -74,6 +74,7 @@ std::vector<std::string> channel_warnings(const std::vector<ChannelHealth>& heal
     for (std::size_t c = 0; c < health.size(); ++c) {
         const ChannelHealth& h = health[c];
         const std::string& name = sites.for_channel(static_cast<int>(c)).name;
+        if (name == SiteMap::air_name) continue;  // the air reference has its own warning (signal_warnings)
         const std::string who = fmt::format("channel {}{}", c + 1, name == "unknown" ? "" : " (" + name + ")");
         const std::int64_t left_out = h.excluded_silent + h.excluded_clipped;
         const std::string effect = left_out > 0 ? fmt::format("; {} event{} located with the other channels", left_out,
@@ -90,6 +91,27 @@ std::vector<std::string> channel_warnings(const std::vector<ChannelHealth>& heal
     }
     return out;
 }
+
+namespace {
+
+// Issue #8: an air reference that went silent or clipped (decisions fell back to the single
+// sensor there). Clipping on any channel is in FileAnalysis::health (channel_warnings).
+std::vector<std::string> signal_warnings(const Detector& d, const std::string& path) {
+    std::vector<std::string> out;
+    const AirHealth& air = d.air_health();
+    if (d.has_air_reference() && air.fallbacks() > 0)
+        out.push_back(fmt::format(
+            "{}: the air reference was unusable for {:.1f} s of {:.1f} s (silent {:.1f} s, clipping {:.1f} s; "
+            "{} time{}): pops there were decided from the body sensor alone",
+            path, static_cast<double>(air.fallback_frames()) / d.sample_rate(),
+            static_cast<double>(d.frames_processed()) / d.sample_rate(),
+            static_cast<double>(air.silent_frames()) / d.sample_rate(),
+            static_cast<double>(air.clipped_frames()) / d.sample_rate(), air.fallbacks(),
+            air.fallbacks() == 1 ? "" : "s"));
+    return out;
+}
+
+}  // namespace
 
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
                           const std::function<void(double)>& progress, const SensorLayout& layout) {
@@ -123,6 +145,7 @@ FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
         result.bad_samples = detector.bad_samples();
         result.candidates = detector.candidates();
         for (int c = 0; c < detector.channels(); ++c) result.health.push_back(detector.channel_health(c));
+        result.warnings = signal_warnings(detector, path);
         if (result.error.empty() && (source.truncated() || detector.frames_processed() < source.frames())) {
             result.error = fmt::format(
                 "{}: truncated: the file ends before the length its header gives (events in the {:.1f} s it holds "

@@ -51,6 +51,9 @@ struct FileAnalysis {
     std::int64_t bad_samples = 0;
     std::int64_t candidates = 0;
     std::vector<ChannelHealth> health;  // per channel
+    // Not errors (the file was analysed): the air reference fell back to single-sensor decisions
+    // for a while, or a channel clipped. One line each, naming the file.
+    std::vector<std::string> warnings;
 
     bool ok() const { return error.empty(); }
 };

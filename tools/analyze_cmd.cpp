@@ -140,6 +140,7 @@ void print_file(const FileAnalysis& a, Format format, const SiteMap& sites, cons
     if (!a.ok()) std::fprintf(stderr, "popwatch analyze: %s\n", a.error.c_str());
     for (const std::string& w : channel_warnings(a.health, sites))
         std::fprintf(stderr, "popwatch analyze: warning: %s: %s\n", a.path.c_str(), w.c_str());
+    for (const std::string& w : a.warnings) std::fprintf(stderr, "popwatch analyze: warning: %s\n", w.c_str());
 }
 
 int run(AnalyzeOptions o) {

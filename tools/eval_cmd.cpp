@@ -35,6 +35,7 @@ struct EvalOptions {
     double min_f1 = 0;
     CLI::Option* min_f1_option = nullptr;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    std::string sites;  // channel -> site, "air" for the air reference (issue #8)
 };
 
 struct FileResult {
@@ -57,7 +58,8 @@ fs::path find_labels(const fs::path& audio, const fs::path& labels) {
     return {};
 }
 
-FileResult evaluate(const std::string& audio, const fs::path& labels, const ScoreOptions& options) {
+FileResult evaluate(const std::string& audio, const fs::path& labels, const ScoreOptions& options,
+                    const SensorLayout& layout) {
     FileResult result;
     result.path = audio;
     try {
@@ -79,7 +81,7 @@ FileResult evaluate(const std::string& audio, const fs::path& labels, const Scor
             confounders = read_confounders(confounders_path.string());
             result.confounders = true;
         }
-        const FileAnalysis analysis = analyze_file(audio, DetectorConfig{});
+        const FileAnalysis analysis = analyze_file(audio, DetectorConfig{}, {}, layout);
         if (!analysis.ok()) {
             result.error = analysis.error;
             return result;
@@ -197,11 +199,18 @@ int run_eval(const EvalOptions& opts) {
     }
     ScoreOptions options;
     options.tolerance_s = opts.tolerance_s;
+    SensorLayout layout;
+    try {
+        if (!opts.sites.empty()) layout = SiteMap::parse(opts.sites).layout();
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "popwatch eval: %s\n", e.what());
+        return exit_usage;
+    }
 
     std::vector<FileScore> scores;
     nlohmann::json files = nlohmann::json::array(), errors = nlohmann::json::array();
     ordered_parallel(
-        opts.audio.size(), opts.jobs, [&](std::size_t i) { return evaluate(opts.audio[i], labels, options); },
+        opts.audio.size(), opts.jobs, [&](std::size_t i) { return evaluate(opts.audio[i], labels, options, layout); },
         [&](const FileResult& r) {
             if (!r.error.empty()) {
                 std::fprintf(stderr, "popwatch eval: %s\n", r.error.c_str());
@@ -272,6 +281,9 @@ void register_eval(CLI::App& app, int& exit_code) {
     opts->min_f1_option = cmd->add_option("--min-f1", opts->min_f1,
                                           "Exit with code 5 if the pooled pop F1 is below this (CI smoke checks)")
                               ->check(CLI::Range(0.0, 1.0));
+    cmd->add_option("--sites", opts->sites,
+                    "Name channel 1, 2, ... as in analyze; \"air\" marks the air reference microphone "
+                    "(e.g. \"upper-back,air\" for the dual recordings of `synth --scenario dual`)");
     cmd->add_option("--jobs", opts->jobs, "Files analysed in parallel")
         ->capture_default_str()
         ->check(CLI::Range(1u, 4096u));

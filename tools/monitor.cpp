@@ -68,6 +68,7 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         stats.online = true;
     };
     bool started = false;
+    AirState air_state = AirState::ok;
     const auto feed = [&](std::size_t frames) {
         if (!started) {
             started = true;
@@ -78,6 +79,14 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         for (Sink* s : sinks_) s->on_audio(audio, position_s(), rate_, channels);
         segment_frames_ += static_cast<std::int64_t>(frames);  // the detector has this block to decide on
         detector->process(audio, on_event);
+        if (detector->has_air_reference() && detector->air_health().state() != air_state) {
+            air_state = detector->air_health().state();
+            notify(Notice::Type::air_reference,
+                   air_state == AirState::ok ? "air reference back: pops are decided with it again"
+                   : air_state == AirState::silent
+                       ? "air reference silent: deciding from the body sensor alone until it is back"
+                       : "air reference clipping: deciding from the body sensor alone until it is back");
+        }
     };
     const auto update_counters = [&] {
         const InputHealth h = input_.health();

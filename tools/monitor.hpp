@@ -42,9 +42,12 @@ struct SessionStats {
 };
 
 struct Notice {
-    enum class Type { offline, online, info } type;  // info: about the input, monitoring goes on
-    double at_s = 0;                                 // session time
-    std::string message;                             // one line for the user
+    // air_reference: the air reference microphone stopped (or started again) being usable;
+    // decisions fall back to the body sensor alone meanwhile (issue #8). info: about the input
+    // (a second device came or went, capture/two_devices.hpp); monitoring goes on.
+    enum class Type { offline, online, air_reference, info } type;
+    double at_s = 0;      // session time
+    std::string message;  // one line for the user
 };
 
 // Where a session's output goes. Every hook runs on the analysis thread, in order.

@@ -55,7 +55,8 @@ nlohmann::json event_json(const std::string& file, const Event& e, const Site& s
                         {"episode", e.episode >= 0 ? nlohmann::json(e.episode) : nlohmann::json()}};
     if (with_features) {
         nlohmann::json f;
-        for (std::size_t i = 0; i < Features::count; ++i) f[std::string(feature_names[i])] = e.features.values[i];
+        const std::size_t n = e.air == AirPath::dual ? Features::count : Features::single_count;
+        for (std::size_t i = 0; i < n; ++i) f[std::string(feature_names[i])] = e.features.values[i];
         j["features"] = f;
         j["pop_probability"] = e.pop_probability;
         if (std::isfinite(e.position_cm)) {  // localisation (issue #6): what it measured per channel
@@ -68,6 +69,7 @@ nlohmann::json event_json(const std::string& file, const Event& e, const Site& s
             j["channel_energy_db"] = energy;
             j["channel_arrival_ms"] = arrival;
         }
+        if (e.air != AirPath::none) j["air_reference"] = air_path_name(e.air);
     }
     return j;
 }

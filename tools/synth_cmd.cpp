@@ -92,8 +92,11 @@ void register_synth(CLI::App& app, int& exit_code) {
                     "clunks, dense typing/clicks/knocks/speech (for false pops per hour); demo: a\n"
                     "fixed 3-minute office scene with 12 clear pops in 6 episodes and 1 clunk;\n"
                     "spine: --sensors contact sensors along the spine, pops at known positions\n"
-                    "(labels get a position_cm column)")
-        ->check(CLI::IsMember({"contact", "ambient", "negatives", "demo", "spine"}))
+                    "(labels get a position_cm column);\n"
+                    "dual: two channels, a contact sensor on the upper back (ch1) and the laptop mic\n"
+                    "0.4-1.2 m away (ch2, the air reference: analyze --sites \"upper-back,air\");\n"
+                    "dual-negatives: the same two sensors, no pops or clunks")
+        ->check(CLI::IsMember({"contact", "ambient", "negatives", "demo", "spine", "dual", "dual-negatives"}))
         ->capture_default_str();
     cmd->add_option("--rate", args->rate_hz, "Sample rate in Hz (8000-192000)")
         ->check(CLI::Range(8000, 192000))

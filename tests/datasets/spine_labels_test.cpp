@@ -9,7 +9,7 @@
 using namespace popwatch;
 namespace fs = std::filesystem;
 
-TEST_CASE("spine labels carry the true position through the CSV; older files still read", "[datasets][labels]") {
+TEST_CASE("spine labels carry the true position through the CSV, older files still read", "[datasets][labels]") {
     const fs::path dir = fs::temp_directory_path() / "popwatch-spine-labels";
     fs::remove_all(dir);
     synth::Options o;

@@ -145,8 +145,7 @@ TEST_CASE("each channel is analysed and the loudest channel names the event", "[
     CHECK(pops[1].channel == 0);
 }
 
-TEST_CASE("an air reference channel never names an event, and a sound only it hears is never a pop",
-          "[dsp][detector]") {
+TEST_CASE("an air reference channel never names an event, and a sound only it hears is no event", "[dsp][detector]") {
     const double fs = 48000;
     std::vector<float> body = test::noise(2, fs, 0.001f, 1), air = test::noise(2, fs, 0.001f, 2);
     test::add_pop(body, fs, 0.5, 0.05f);
@@ -160,9 +159,8 @@ TEST_CASE("an air reference channel never names an event, and a sound only it he
     REQUIRE(!events.empty());
     for (const Event& e : events)
         if (e.kind != Kind::other) CHECK(e.channel == 0);
-    const auto late = std::find_if(events.begin(), events.end(), [](const Event& e) { return e.time_s > 1; });
-    REQUIRE(late != events.end());
-    CHECK(late->kind == Kind::other);
+    for (const Event& e : events) CHECK(e.channel == 0);
+    CHECK(std::none_of(events.begin(), events.end(), [](const Event& e) { return e.time_s > 1; }));
     CHECK_THROWS_AS(Detector({}, fs, 1, SensorLayout{{true}, {}}), std::invalid_argument);
 }
 

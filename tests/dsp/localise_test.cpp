@@ -70,7 +70,7 @@ TEST_CASE("equal levels on two far sensors are less certain than a clear case", 
     CHECK(ambiguous.confidence < clear.confidence - 0.2f);
 }
 
-TEST_CASE("unusable channels are ignored; fewer than two usable gives no position", "[dsp][localise]") {
+TEST_CASE("unusable channels are ignored, fewer than two usable gives no position", "[dsp][localise]") {
     auto obs = heard({0, 12, 24}, 20);
     obs[2].usable = false;  // the loudest one, e.g. clipped
     const Location without = localise(obs, 48000);
@@ -113,7 +113,7 @@ TEST_CASE("three sensors 12 cm apart: one event per pop, right site, position wi
     CHECK(abs_percentile(errors, 0.5) <= 2.5);
 }
 
-TEST_CASE("a silent channel is left out of localisation and reported; the others still locate", "[dsp][localise]") {
+TEST_CASE("a silent channel is left out of localisation and reported, the others still locate", "[dsp][localise]") {
     synth::Scene scene = spine_scene(8);
     for (std::size_t i = 1; i < scene.audio.size(); i += 3) scene.audio[i] = 0;  // mid-back unplugged
     const SensorLayout layout = spine_layout(3, 12);

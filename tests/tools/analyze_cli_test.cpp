@@ -201,7 +201,7 @@ TEST_CASE("multi-channel files name the site of the channel that heard it best",
     CHECK(std::stof(fields[7]) > 9);
 }
 
-TEST_CASE("a synthesised three-sensor spine recording gets a position per pop; a dead channel is named",
+TEST_CASE("a synthesised three-sensor spine recording gets a position per pop, a dead channel is named",
           "[cli][analyze]") {
     const auto dir = test::scratch_dir("spine");
     const auto made = test::popwatch(
