@@ -58,6 +58,9 @@ class LiveInput {
     // Up to out.size()/channels() whole frames from the ring; returns frames (0 when none waiting).
     virtual std::size_t read(std::span<float> out) = 0;
     virtual InputHealth health() const = 0;
+    // A line for the user about the input that is not its loss (a second device came or went,
+    // capture/two_devices.hpp); empty when there is none. Polled by the analysis thread.
+    virtual std::string next_notice() { return {}; }
 };
 
 // Input devices as PortAudio sees them now (initialises and terminates PortAudio).

@@ -11,6 +11,7 @@
 
 #include "capture/live_source.hpp"
 #include "capture/quiet_stderr.hpp"
+#include "capture/two_devices.hpp"
 #include "habits/store.hpp"
 #include "tools/commands.hpp"
 #include "tools/habits_support.hpp"
@@ -24,6 +25,7 @@ namespace {
 
 struct ListenOptions {
     std::string device;
+    std::string air_device;  // a second device for the air microphone (issue #8)
     int channels = 1;
     double rate = 0;
     std::string sites;
@@ -55,11 +57,28 @@ void install_stop_handlers() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
+// With --air-device the air microphone is one more channel, after the body device's: --sites may
+// name the body channels only (air is appended) or all of them with "air" last.
+std::string sites_with_air(const std::string& spec, int body_channels) {
+    const SiteMap given = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
+    const auto n = static_cast<int>(given.size());
+    if (n == body_channels + 1 && given.for_channel(n - 1).name == SiteMap::air_name) return spec;
+    for (int c = 0; c < n; ++c)
+        if (given.for_channel(c).name == SiteMap::air_name || n > body_channels)
+            throw std::invalid_argument("--sites: with --air-device the air microphone is the last channel; name the " +
+                                        std::to_string(body_channels) +
+                                        " body channel(s), then \"air\" (or leave it out)");
+    std::string out = spec;
+    for (int c = n; c < body_channels; ++c) out += (out.empty() ? "" : ",") + std::string("unknown");
+    return out + ",air";
+}
+
 int run(const ListenOptions& o) {
     const Format format =
         o.format.empty() ? (isatty(STDOUT_FILENO) ? Format::table : Format::csv) : parse_format(o.format);
     const habits::Config settings = load_config(o.habits);
-    const std::string spec = site_spec(o.sites, settings);
+    std::string spec = site_spec(o.sites, settings);
+    if (!o.air_device.empty()) spec = sites_with_air(spec, o.channels);
     const SiteMap sites = spec.empty() ? SiteMap{} : SiteMap::parse(spec);
     MonitorOptions options;
     options.detector = settings.detector;
@@ -82,6 +101,19 @@ int run(const ListenOptions& o) {
     device.sample_rate = o.rate;
     device.latency_s = o.buffer_ms / 1000;
     PortAudioInput input(device);
+    // --air-device: a second stream, aligned to the body device's clock (capture/two_devices.hpp).
+    std::unique_ptr<PortAudioInput> air_input;
+    std::unique_ptr<TwoDeviceInput> two_devices;
+    LiveInput* source = &input;
+    if (!o.air_device.empty()) {
+        PortAudioOptions air = device;
+        air.device = o.air_device;
+        air.channels = 1;
+        air.sample_rate = 0;  // its native rate; the aligner resamples to the body's
+        air_input = std::make_unique<PortAudioInput>(air);
+        two_devices = std::make_unique<TwoDeviceInput>(input, *air_input);
+        source = two_devices.get();
+    }
 
     install_stop_handlers();
     // The history (events only, never audio), unless --no-record.
@@ -103,12 +135,20 @@ int run(const ListenOptions& o) {
     if (history) sinks.push_back(history.get());
     if (clips) sinks.push_back(clips.get());
     sinks.push_back(&printer);
-    Monitor monitor(input, sinks, options);
+    Monitor monitor(*source, sinks, options);
     try {
         monitor.run(stop_requested);
     } catch (const DeviceError& e) {
         std::fprintf(err, "popwatch listen: %s\n", e.what());
         return exit_bad_input;
+    }
+    if (two_devices) {
+        const AlignStatus a = two_devices->alignment();
+        const InputHealth h = two_devices->air_health();
+        std::fprintf(
+            err, "  air microphone: %s, offset %+.1f ms, drift %+.1f ppm; input overflows: %llu, ring overruns: %llu\n",
+            align_state_name(a.state), a.offset_ms, a.drift_ppm, static_cast<unsigned long long>(h.input_overflows),
+            static_cast<unsigned long long>(h.ring_overruns));
     }
     if (clips && clips->saved() > 0)
         std::fprintf(err, "  %d clip(s) kept in %s\n", clips->saved(), o.keep_clips.c_str());
@@ -126,6 +166,11 @@ void register_listen(CLI::App& app, int& exit_code) {
         "stderr shows a live status line: level meter, monitored time, pops and episodes so far.\n"
         "If the microphone goes away (unplugged, sound server restarted) popwatch says so, reopens it\n"
         "with backoff and says when it is back; monitored time excludes the gap.\n"
+        "--air-device records the room microphone from a second device (e.g. a USB contact mic as\n"
+        "--device plus the built-in mic): its clock is aligned to the body device's by cross-correlating\n"
+        "sounds both hear, drift included, and it becomes the last channel, site \"air\". Until aligned,\n"
+        "and while that device is offline, the air channel is silent (single-sensor mode) and popwatch\n"
+        "says so; it is reopened with backoff.\n"
         "Ctrl-C (SIGINT) or SIGTERM ends the session: pending decisions are flushed and a summary\n"
         "(monitored time, pops, episodes, clunks, input overflows, offline gaps) goes to stderr.\n"
         "No audio is stored unless --keep-clips is given.\n"
@@ -136,6 +181,9 @@ void register_listen(CLI::App& app, int& exit_code) {
         "rate/channels); 4 the history database cannot be written (read-only, ...).");
     cmd->add_option("--device,-d", o->device,
                     "Input device: an index or part of a name from `popwatch devices` (default: the default input)");
+    cmd->add_option("--air-device", o->air_device,
+                    "A second input device for the air (room) microphone: an index or part of a name, as --device.\n"
+                    "Its clock is aligned to --device's (offset and drift); it becomes the last channel, site \"air\"");
     cmd->add_option("--channels,-c", o->channels, "Input channels to record; each is a site (see --sites)")
         ->capture_default_str()
         ->check(CLI::Range(1, 64));

@@ -133,6 +133,7 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
             next_status_s = now + options_.status_every_s;
         }
         if (stats.online) {
+            for (std::string m; !(m = input_.next_notice()).empty();) notify(Notice::Type::info, std::move(m));
             if (const std::size_t n = input_.read(block)) {
                 feed(n);
                 continue;

@@ -43,8 +43,9 @@ struct SessionStats {
 
 struct Notice {
     // air_reference: the air reference microphone stopped (or started again) being usable;
-    // decisions fall back to the body sensor alone meanwhile (issue #8).
-    enum class Type { offline, online, air_reference } type;
+    // decisions fall back to the body sensor alone meanwhile (issue #8). info: about the input
+    // (a second device came or went, capture/two_devices.hpp); monitoring goes on.
+    enum class Type { offline, online, air_reference, info } type;
     double at_s = 0;      // session time
     std::string message;  // one line for the user
 };

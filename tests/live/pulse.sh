@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # CTest fixture for the live-capture tests, on machines with or without a sound card: a private
 # PulseAudio daemon (its own XDG_RUNTIME_DIR) with a null sink "virt" whose monitor is the default
-# source, so PortAudio's ALSA "default" device hears whatever `paplay --device=virt` plays.
+# source, so PortAudio's ALSA "default" device hears whatever `paplay --device=virt` plays. A second
+# null sink "virt2" stands in for a second microphone (listen --air-device; its monitor is reached
+# through an ALSA pcm of type pulse, see tests/tools/listen_cli_test.cpp).
 #   pulse.sh start DIR   start it (stopping a leftover one first); DIR is created 0700
 #   pulse.sh stop DIR    stop it by the pid in DIR/pulse/pid and remove DIR
 set -euo pipefail
@@ -30,9 +32,11 @@ start)
     # clients need no cookie in $HOME. -n: no default.pa (no hardware modules on a CI machine).
     pulseaudio -n --daemonize=yes --exit-idle-time=-1 --log-target="file:$dir/pulse.log" \
         -L "module-native-protocol-unix auth-anonymous=1" \
-        -L "module-null-sink sink_name=virt rate=48000" 2>>"$dir/pulse.log"
+        -L "module-null-sink sink_name=virt rate=48000" \
+        -L "module-null-sink sink_name=virt2 rate=48000" 2>>"$dir/pulse.log"
     for _ in $(seq 50); do pactl info >/dev/null 2>&1 && break; sleep 0.1; done
     pactl set-default-source virt.monitor
+    pactl set-default-sink virt
     echo "pulse.sh: PulseAudio running (pid $(cat "$dir/pulse/pid")) in $dir"
     ;;
 stop) stop ;;

@@ -7,8 +7,10 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "../dsp/drift_scene.hpp"
 #include "../dsp/test_signals.hpp"
 #include "cli_support.hpp"
 
@@ -160,6 +162,90 @@ TEST_CASE("listen names a device it cannot find and exits 3", "[cli][listen]") {
     CHECK(r.out.empty());
 }
 
+TEST_CASE("listen --air-device names an air device it cannot find and exits 3", "[cli][listen][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("listen-badair");
+    const auto r = test::popwatch("listen --air-device no-such-microphone-xyz --for 1 --no-record", dir);
+    CHECK(r.code == 3);
+    const auto lines = test::lines(r.err);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].rfind("popwatch listen: air microphone: ", 0) == 0);
+    CHECK(lines[0].find("no-such-microphone-xyz") != std::string::npos);
+    CHECK(r.out.empty());
+}
+
+// The second null sink's monitor as an ALSA device PortAudio lists ("popwatch_air"), through an
+// asoundrc in a private XDG_CONFIG_HOME (alsa.conf reads $XDG_CONFIG_HOME/alsa/asoundrc).
+void use_second_sink_as_air_device(const fs::path& dir) {
+    fs::create_directories(dir / "config" / "alsa");
+    std::ofstream(dir / "config" / "alsa" / "asoundrc")
+        << "pcm.popwatch_air {\n  type pulse\n  device \"virt2.monitor\"\n"
+           "  hint { show on\n description \"popwatch test air microphone (virt2)\" }\n}\n";
+    ::setenv("XDG_CONFIG_HOME", (dir / "config").c_str(), 1);  // inherited by the popwatch started below
+}
+
+TEST_CASE(
+    "listen --air-device: two sound-server devices, the same pops played into both, reported once at the "
+    "body site",
+    "[cli][listen][live]") {
+    if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
+    const auto dir = test::scratch_dir("listen-two-devices");
+    use_second_sink_as_air_device(dir);
+    // Office sounds both microphones hear, to align on; then, once aligned, the pops.
+    test::write_wav(dir / "office.wav", test::office_bursts(16, rate), static_cast<int>(rate));
+    auto x = test::noise(3.5, rate, 0.001f);
+    const std::vector<double> pops{0.6, 1.4, 2.5};
+    for (double t : pops) test::add_pop(x, rate, t);
+    test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
+
+    test::Background listen("listen --format csv --no-record --sites upper-back --air-device popwatch_air", dir);
+    REQUIRE(listen.wait_for_stderr("listening to", 20));
+    // The room microphone hears the same sounds 12 dB quieter (a pop is loudest at the body).
+    const auto play_both = [&](const char* name) {
+        const std::string wav = (dir / name).string();
+        const std::string play =
+            "paplay --volume=16384 --device=virt2 " + wav + " & paplay --device=virt " + wav + "; wait";
+        return std::system(play.c_str());
+    };
+    REQUIRE(play_both("office.wav") == 0);
+    REQUIRE(listen.wait_for_stderr("air microphone aligned", 10));
+    REQUIRE(play_both("pops.wav") == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    listen.signal(SIGINT);
+    const auto r = listen.finish(10);
+    INFO(r.err);
+    INFO(r.out);
+    REQUIRE(r.code == 0);
+    // The sinks share the server's clock: an offset (the two players start apart) but no drift.
+    CHECK(r.err.find("air microphone aligned") != std::string::npos);
+    CHECK(r.err.find("air microphone: locked") != std::string::npos);
+    const auto lines = test::lines(r.out);
+    REQUIRE(!lines.empty());
+    std::vector<std::vector<std::string>> rows;
+    for (std::size_t i = 1; i < lines.size(); ++i) {
+        std::vector<std::string> f;
+        std::stringstream ss(lines[i]);
+        for (std::string field; std::getline(ss, field, ',');) f.push_back(field);
+        rows.push_back(f);
+    }
+    REQUIRE(rows.size() == pops.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        REQUIRE(rows[i].size() >= 7);
+        CHECK(rows[i][3] == "pop");
+        CHECK(rows[i][5] == "1");  // channel
+        CHECK(rows[i][6] == "upper-back");
+        if (i > 0)
+            CHECK(std::stod(rows[i][1]) - std::stod(rows[i - 1][1]) == Approx(pops[i] - pops[i - 1]).margin(0.015));
+    }
+}
+
+TEST_CASE("listen --air-device wants the air channel last in --sites", "[cli][listen]") {
+    const auto dir = test::scratch_dir("listen-airsites");
+    const auto r = test::popwatch("listen --air-device 0 --sites \"air,upper-back\" --for 1", dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("last channel") != std::string::npos);
+}
+
 TEST_CASE("listen refuses a clip directory other users can read", "[cli][listen]") {
     const auto dir = test::scratch_dir("listen-clipdir");
     fs::create_directories(dir / "open");
@@ -173,8 +259,8 @@ TEST_CASE("listen --help documents the options and exit codes", "[cli][listen]")
     const auto dir = test::scratch_dir("listen-help");
     const auto r = test::popwatch("listen --help", dir);
     CHECK(r.code == 0);
-    for (const char* option : {"--device", "--channels", "--rate", "--sites", "--for", "--format", "--keep-clips",
-                               "--clip-cap-mb", "Exit codes"})
+    for (const char* option : {"--device", "--air-device", "--channels", "--rate", "--sites", "--for", "--format",
+                               "--keep-clips", "--clip-cap-mb", "Exit codes"})
         CHECK(r.out.find(option) != std::string::npos);
 }
 
