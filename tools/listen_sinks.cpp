@@ -20,7 +20,7 @@ std::string session_clock(double seconds) {
     return fmt::format("{}:{:02}:{:02}.{}", h, m, s, t);
 }
 
-std::string session_summary(const SessionStats& s) {
+std::string session_summary(const SessionStats& s, const SiteMap& sites) {
     const auto plural = [](long long n, const char* one, const char* many) {
         return fmt::format("{} {}", n, n == 1 ? one : many);
     };
@@ -32,7 +32,7 @@ std::string session_summary(const SessionStats& s) {
                        s.ring_overruns, plural(s.offline_gaps, "gap", "gaps"));
     if (s.offline_gaps > 0) out += fmt::format(" ({:.1f} s)", s.offline_s);
     if (s.bad_samples > 0) out += fmt::format("\n  {} NaN/Inf samples replaced by silence", s.bad_samples);
-    for (const std::string& w : channel_warnings(s.channel_health, SiteMap{})) out += "\n  warning: " + w;
+    for (const std::string& w : channel_warnings(s.channel_health, sites)) out += "\n  warning: " + w;
     return out;
 }
 
@@ -130,7 +130,7 @@ void PrinterSink::on_end(const SessionStats& s) {
     header();
     clear_status();
     std::fflush(out_);
-    std::fprintf(err_, "%s\n", session_summary(s).c_str());
+    std::fprintf(err_, "%s\n", session_summary(s, sites_).c_str());
     std::fflush(err_);
 }
 

@@ -44,8 +44,9 @@ class PrinterSink : public Sink {
 
 // "0:12:03.4"-style clock for the status line and the summary.
 std::string session_clock(double seconds);
-// The summary printed when a session ends (several lines, no trailing newline).
-std::string session_summary(const SessionStats& stats);
+// The summary printed when a session ends (several lines, no trailing newline); channel
+// warnings name their sites.
+std::string session_summary(const SessionStats& stats, const SiteMap& sites = {});
 
 // --keep-clips DIR: a short WAV (1 s: 0.4 s before the onset, 0.6 s after) around every pop and
 // clunk, for the user to review. Files are 0600 in a directory that must be private (0700; it is

@@ -138,3 +138,15 @@ TEST_CASE("clip keeper refuses a directory other users can read", "[tools][liste
     fs::permissions(dir, fs::perms::owner_all | fs::perms::others_read | fs::perms::others_exec);
     CHECK_THROWS_WITH(ClipSink(dir, 1000000), Catch::Contains("private directory"));
 }
+
+TEST_CASE("the session summary names a silent channel by its site and leaves the air reference to its notice",
+          "[tools][listen]") {
+    SessionStats stats;
+    stats.channel_health.resize(3);
+    stats.channel_health[1].silent_s = 42;
+    stats.channel_health[2].silent_s = 30;  // the air reference: its own notice said so
+    const std::string text = session_summary(stats, SiteMap::parse("upper-back@0,mid-back@12,air"));
+    CHECK(text.find("channel 2 (mid-back) was silent for 42.0 s") != std::string::npos);
+    CHECK(text.find("channel 3") == std::string::npos);
+    CHECK(session_summary(stats).find("channel 3 was silent") != std::string::npos);  // no sites: by number
+}
