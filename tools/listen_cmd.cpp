@@ -83,6 +83,9 @@ int run(const ListenOptions& o) {
     MonitorOptions options;
     options.detector = settings.detector;
     options.layout = sites.layout();
+    if (o.air_device.empty() && options.layout.body_channels(o.channels) == 0)
+        throw std::invalid_argument("--sites \"" + spec + "\" makes every recorded channel (--channels " +
+                                    std::to_string(o.channels) + ") the air reference; name a body site first");
     if (o.episode_gap && o.episode_gap->count() > 0) options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
     options.poll_s = poll_interval_s(o.buffer_ms / 1000);

@@ -351,3 +351,10 @@ TEST_CASE("listen records while report and another writer share its history, and
     for (std::size_t i = 1; i < std::min(live.size(), rows.size()); ++i)
         CHECK(live[i] - live[i - 1] == Approx(rows[i].time_s - rows[i - 1].time_s).margin(0.05));
 }
+
+TEST_CASE("listen refuses sites that make every recorded channel the air reference", "[cli][listen]") {
+    const auto dir = test::scratch_dir("listen-all-air");
+    const auto r = test::popwatch("listen --no-record --for 1 --sites air,upper-back", dir);
+    CHECK(r.code == 2);
+    CHECK(r.err.find("every recorded channel (--channels 1) the air reference") != std::string::npos);
+}
