@@ -61,6 +61,9 @@ class LiveInput {
     // A line for the user about the input that is not its loss (a second device came or went,
     // capture/two_devices.hpp); empty when there is none. Polled by the analysis thread.
     virtual std::string next_notice() { return {}; }
+    // True when the input itself tells the user about its air channel (a second device going and
+    // coming, aligning): the monitor then does not repeat the detector's air-reference switches.
+    virtual bool reports_air_state() const { return false; }
 };
 
 // Input devices as PortAudio sees them now (initialises and terminates PortAudio).

@@ -47,6 +47,7 @@ class TwoDeviceInput final : public LiveInput {
     std::size_t read(std::span<float> out) override;
     InputHealth health() const override;  // the body's heartbeat; overflows of both devices
     std::string next_notice() override;
+    bool reports_air_state() const override { return true; }
 
     bool air_online() const { return air_up_; }
     InputHealth air_health() const;  // the air device's counters since open()

@@ -80,12 +80,17 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         segment_frames_ += static_cast<std::int64_t>(frames);  // the detector has this block to decide on
         detector->process(audio, on_event);
         if (detector->has_air_reference() && detector->air_health().state() != air_state) {
+            const AirState was = air_state;
             air_state = detector->air_health().state();
-            notify(Notice::Type::air_reference,
-                   air_state == AirState::ok ? "air reference back: pops are decided with it again"
-                   : air_state == AirState::silent
-                       ? "air reference silent: deciding from the body sensor alone until it is back"
-                       : "air reference clipping: deciding from the body sensor alone until it is back");
+            // A two-device input announces its air microphone going and coming in its own words;
+            // clipping is only the detector's to tell.
+            const bool told = input_.reports_air_state() && was != AirState::clipped && air_state != AirState::clipped;
+            if (!told)
+                notify(Notice::Type::air_reference,
+                       air_state == AirState::ok ? "air reference back: pops are decided with it again"
+                       : air_state == AirState::silent
+                           ? "air reference silent: deciding from the body sensor alone until it is back"
+                           : "air reference clipping: deciding from the body sensor alone until it is back");
         }
     };
     const auto update_counters = [&] {

@@ -13,8 +13,10 @@ namespace {
 
 class FakeInput : public LiveInput {
    public:
-    FakeInput(std::vector<float> signal, double rate, double speed, std::atomic<bool>& stop)
-        : signal_(std::move(signal)), rate_(rate), speed_(speed), stop_(stop) {}
+    // `signal` is interleaved with `channels` channels.
+    FakeInput(std::vector<float> signal, double rate, double speed, std::atomic<bool>& stop, int channels = 1)
+        : signal_(std::move(signal)), rate_(rate), speed_(speed), stop_(stop), channels_(channels) {}
+    bool reports_air = false;  // as a two-device input does
 
     int fail_opens = 0;             // this many opens after a loss throw DeviceError
     double lose_at_s = -1;          // signal time at which the device goes away (once)
@@ -35,15 +37,17 @@ class FakeInput : public LiveInput {
     }
     void close() noexcept override { open_ = false; }
     double sample_rate() const override { return rate_; }
-    int channels() const override { return 1; }
+    int channels() const override { return channels_; }
+    bool reports_air_state() const override { return reports_air; }
     std::string name() const override { return "fake mic"; }
 
     std::size_t read(std::span<float> out) override {
         if (!open_) return 0;
-        const std::size_t n = std::min(out.size(), produced() - position_);
-        std::copy_n(signal_.begin() + static_cast<std::ptrdiff_t>(position_), n, out.begin());
+        const auto ch = static_cast<std::size_t>(channels_);
+        const std::size_t n = std::min(out.size() / ch, produced() - position_);
+        std::copy_n(signal_.begin() + static_cast<std::ptrdiff_t>(position_ * ch), n * ch, out.begin());
         position_ += n;
-        if (position_ == signal_.size()) stop_ = true;  // the recording is over: end the session
+        if (position_ == frames()) stop_ = true;  // the recording is over: end the session
         return n;
     }
     InputHealth health() const override {
@@ -56,11 +60,12 @@ class FakeInput : public LiveInput {
     }
 
    private:
+    std::size_t frames() const { return signal_.size() / static_cast<std::size_t>(channels_); }
     // Frames the "device" has delivered so far: real time × speed since open, up to a loss.
     std::size_t produced() const {
         if (!open_) return position_;
         const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - opened_at_).count();
-        auto n = std::min(signal_.size(), opened_frame_ + static_cast<std::size_t>(elapsed * speed_ * rate_));
+        auto n = std::min(frames(), opened_frame_ + static_cast<std::size_t>(elapsed * speed_ * rate_));
         if (lose_at_s >= 0) {
             const auto loss = static_cast<std::size_t>(lose_at_s * rate_);
             if (n >= loss && opened_frame_ < loss) {
@@ -74,6 +79,7 @@ class FakeInput : public LiveInput {
     std::vector<float> signal_;
     double rate_, speed_;
     std::atomic<bool>& stop_;
+    int channels_;
     bool open_ = false;
     mutable bool lost_ = false;
     std::chrono::steady_clock::time_point opened_at_;
@@ -230,4 +236,42 @@ TEST_CASE("monitor reports a device that cannot be opened at all", "[tools][moni
     std::atomic<bool> stop{false};
     CHECK_THROWS_AS(Monitor(input, {&sink}).run(stop), DeviceError);
     CHECK_FALSE(sink.ended);
+}
+
+TEST_CASE("monitor tells when the air reference goes silent and comes back, unless the input already does",
+          "[tools][monitor]") {
+    // Body on channel 1 (the recording), a room microphone on channel 2 that is dead from 2 s to 4 s.
+    const auto body = recording();
+    const auto room = test::noise(6, rate, 0.002f, 9);
+    std::vector<float> stereo(2 * body.size());
+    for (std::size_t i = 0; i < body.size(); ++i) {
+        stereo[2 * i] = body[i];
+        const bool dead = i >= static_cast<std::size_t>(2 * rate) && i < static_cast<std::size_t>(4 * rate);
+        stereo[2 * i + 1] = dead ? 0.0f : room[i];
+    }
+    for (const bool input_reports : {false, true}) {
+        std::atomic<bool> stop{false};
+        FakeInput input(stereo, rate, 8, stop, 2);
+        input.reports_air = input_reports;
+        Recorder sink;
+        MonitorOptions o = fast_options();
+        o.layout.air = {false, true};
+        Monitor monitor(input, {&sink}, o);
+        monitor.run(stop);
+        std::vector<std::string> air;
+        for (const Notice& n : sink.notices)
+            if (n.type == Notice::Type::air_reference) air.push_back(n.message);
+        INFO("the input reports its air channel itself: " << input_reports);
+        if (input_reports) {
+            CHECK(air.empty());
+        } else {
+            REQUIRE(air.size() == 2);
+            CHECK(air[0].find("air reference silent") == 0);
+            CHECK(air[1].find("air reference back") == 0);
+        }
+        // The body sensor was analysed throughout: every body transient is an event.
+        for (double t : {0.5, 1.1, 2.4, 4.6})
+            CHECK(std::any_of(sink.events.begin(), sink.events.end(),
+                              [&](const Event& e) { return std::abs(e.time_s - t) < 0.005 && e.channel == 0; }));
+    }
 }
