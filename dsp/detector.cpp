@@ -19,7 +19,12 @@ namespace {
 
 constexpr std::size_t chunk_frames = 1024;  // frames per channel pass through the gate
 constexpr float silence_db = -200;
-constexpr float digital_silence_db = -180;  // a cell this quiet holds only zeros (or denormals)
+constexpr float digital_silence_db = -180;
+// A cell's energy is a mean over its samples: with fewer than 8 (cell_ms at 8-15 kHz), white
+// noise alone swings it past the gate a few times a second, and such a blip a few ms before a
+// pop reads as a chained transient (prev_gap_ms) that the classifier rejects. 8 samples is
+// 0.5 ms at 16 kHz, so every rate the classifier was trained on keeps its cells.
+constexpr std::int64_t min_cell_samples = 8;  // a cell this quiet holds only zeros (or denormals)
 constexpr float dead_cell_db = -140;        // a cell this quiet is digital silence (a dead or unplugged channel)
 constexpr float clip_level = 0.999f;        // |sample| at full scale: the channel clipped
 constexpr double silent_warn_s = 2;         // digital silence this long counts in ChannelHealth::silent_s
@@ -104,7 +109,7 @@ struct Detector::Impl {
           layout(l),
           fs(sample_rate),
           channels(channel_count),
-          cell(std::max<std::int64_t>(4, std::lround(c.cell_ms * 1e-3 * sample_rate))),
+          cell(std::max<std::int64_t>(min_cell_samples, std::lround(c.cell_ms * 1e-3 * sample_rate))),
           extractor(c, sample_rate, static_cast<std::size_t>(cell)),
           air_meter(sample_rate, frame_size_for(c.frame_ms, sample_rate), static_cast<std::size_t>(cell)),
           air_health(sample_rate) {
