@@ -19,15 +19,14 @@ namespace {
 
 constexpr std::size_t chunk_frames = 1024;  // frames per channel pass through the gate
 constexpr float silence_db = -200;
-constexpr float digital_silence_db = -180;
 // A cell's energy is a mean over its samples: with fewer than 8 (cell_ms at 8-15 kHz), white
 // noise alone swings it past the gate a few times a second, and such a blip a few ms before a
 // pop reads as a chained transient (prev_gap_ms) that the classifier rejects. 8 samples is
 // 0.5 ms at 16 kHz, so every rate the classifier was trained on keeps its cells.
-constexpr std::int64_t min_cell_samples = 8;  // a cell this quiet holds only zeros (or denormals)
-constexpr float dead_cell_db = -140;        // a cell this quiet is digital silence (a dead or unplugged channel)
-constexpr float clip_level = 0.999f;        // |sample| at full scale: the channel clipped
-constexpr double silent_warn_s = 2;         // digital silence this long counts in ChannelHealth::silent_s
+constexpr std::int64_t min_cell_samples = 8;
+constexpr float dead_cell_db = -140;  // a cell this quiet is digital silence (a dead or unplugged channel)
+constexpr float clip_level = 0.999f;  // |sample| at full scale: the channel clipped
+constexpr double silent_warn_s = 2;   // digital silence this long counts in ChannelHealth::silent_s
 
 // One input channel: the high-pass, the stage-1 gate and the history stage 2 reads.
 struct Channel {
@@ -170,7 +169,7 @@ struct Detector::Impl {
         // Digital silence (a muted or unplugged input sends exact zeros) says nothing about the
         // background: it is held, so the channel is judged against its real floor the moment
         // sound returns (a slow 2 s climb from -200 dB would make everything look loud).
-        const bool digital_silence = level_db < digital_silence_db;
+        const bool digital_silence = level_db < dead_cell_db;
         if (!ch.started && !digital_silence) ch.background_db = level_db, ch.started = true;
         const float floor = std::max(ch.background_db, config.floor_dbfs);
         const float steep = level_db - held(ch, c - 1);

@@ -32,6 +32,12 @@ struct ChannelHealth {
     std::int64_t clipped_samples = 0;   // input samples at full scale (|x| >= 0.999)
     std::int64_t excluded_silent = 0;   // events localised without this channel: it was silent
     std::int64_t excluded_clipped = 0;  // ... it clipped within 10 ms of the event
+
+    ChannelHealth& operator+=(const ChannelHealth& o) {  // summing sessions' segments
+        silent_s += o.silent_s, clipped_samples += o.clipped_samples;
+        excluded_silent += o.excluded_silent, excluded_clipped += o.excluded_clipped;
+        return *this;
+    }
 };
 
 class Detector {

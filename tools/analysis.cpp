@@ -59,10 +59,6 @@ SensorLayout SiteMap::layout() const {
     return layout;
 }
 
-float SiteMap::position_cm(const Event& event) const {
-    return std::isfinite(event.position_cm) ? event.position_cm : for_channel(event.channel).position_cm;
-}
-
 const Site& SiteMap::for_channel(int channel) const {
     if (channel >= 0 && static_cast<std::size_t>(channel) < sites_.size())
         return sites_[static_cast<std::size_t>(channel)];

@@ -19,6 +19,12 @@ struct Site {
     float position_cm = NAN;
 };
 
+// The position to report for an event heard best at `site`: the detector's estimate when it
+// located the pop, else the site's own position (NaN when neither is known).
+inline float reported_position_cm(const Event& event, const Site& site) {
+    return std::isfinite(event.position_cm) ? event.position_cm : site.position_cm;
+}
+
 // `--sites "upper-back@0,mid-back@12"`: names channel 1, 2, ... with optional positions in cm.
 // The name `air` marks the air reference microphone (no position): it helps decide, and events
 // are never reported on it.
@@ -32,9 +38,8 @@ class SiteMap {
     std::size_t size() const { return sites_.size(); }
     // The detector's view: which channels are air, where the body sensors are.
     SensorLayout layout() const;
-    // The position to report for an event: the detector's estimate when it made one, else the
-    // position of the site that heard it best (NaN when neither is known).
-    float position_cm(const Event& event) const;
+    // reported_position_cm() for the site that heard the event best.
+    float position_cm(const Event& event) const { return reported_position_cm(event, for_channel(event.channel)); }
 
    private:
     std::vector<Site> sites_;

@@ -31,9 +31,7 @@ void HistorySink::on_audio(std::span<const float> interleaved, double at_s, doub
 }
 
 void HistorySink::on_event(const Event& event) {
-    const Site& site = sites_.for_channel(event.channel);
-    const float position = std::isfinite(event.position_cm) ? event.position_cm : site.position_cm;
-    session_.on_event(event, offset_s_, site.name, position);
+    session_.on_event(event, offset_s_, sites_.for_channel(event.channel).name, sites_.position_cm(event));
 }
 
 void HistorySink::on_notice(const Notice& notice) {

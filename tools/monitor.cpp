@@ -105,12 +105,8 @@ SessionStats Monitor::run(const std::atomic<bool>& stop) {
         detector->finish(on_event);
         stats.bad_samples += detector->bad_samples();
         stats.channel_health.resize(static_cast<std::size_t>(detector->channels()));
-        for (int c = 0; c < detector->channels(); ++c) {
-            const ChannelHealth h = detector->channel_health(c);
-            ChannelHealth& sum = stats.channel_health[static_cast<std::size_t>(c)];
-            sum.silent_s += h.silent_s, sum.clipped_samples += h.clipped_samples;
-            sum.excluded_silent += h.excluded_silent, sum.excluded_clipped += h.excluded_clipped;
-        }
+        for (int c = 0; c < detector->channels(); ++c)
+            stats.channel_health[static_cast<std::size_t>(c)] += detector->channel_health(c);
         update_counters();
         overflows_before = stats.input_overflows;
         overruns_before = stats.ring_overruns;

@@ -35,7 +35,7 @@ std::string clock(double seconds) {
 std::string csv_header() { return "file,time_s,duration_s,kind,confidence,channel,site,position_cm,episode"; }
 
 std::string csv_row(const std::string& file, const Event& e, const Site& site) {
-    const float position = std::isfinite(e.position_cm) ? e.position_cm : site.position_cm;
+    const float position = reported_position_cm(e, site);
     return fmt::format("{},{:.4f},{:.4f},{},{:.3f},{},{},{},{}", csv_field(file), e.time_s, e.duration_s,
                        kind_name(e.kind), e.confidence, e.channel + 1, csv_field(site.name),
                        std::isfinite(position) ? fmt::format("{:g}", position) : "",
@@ -43,7 +43,7 @@ std::string csv_row(const std::string& file, const Event& e, const Site& site) {
 }
 
 nlohmann::json event_json(const std::string& file, const Event& e, const Site& site, bool with_features) {
-    const float position = std::isfinite(e.position_cm) ? e.position_cm : site.position_cm;
+    const float position = reported_position_cm(e, site);
     nlohmann::json j = {{"file", file},
                         {"time_s", std::round(e.time_s * 1e4) / 1e4},
                         {"duration_s", std::round(e.duration_s * 1e4) / 1e4},
