@@ -6,6 +6,7 @@
 //
 //   build/bench/popwatch_accuracy                  # the full set: both splits, ~4 h of audio
 //   build/bench/popwatch_accuracy --aubio          # ...plus the aubioonset reference
+//   build/bench/popwatch_accuracy --quick          # decided as listen --quick does
 //   build/bench/popwatch_accuracy --smoke --min-pop-f1 0.8 --max-false-per-hour 5   # CI floor
 #include <fmt/format.h>
 #include <sndfile.h>
@@ -143,7 +144,7 @@ void confounder_table(const std::map<std::string, std::vector<Score>>& groups, c
 
 // The real recordings in ../shared/datasets/real: every DCASE office sound is a negative; the
 // foley knuckle clip holds 8 real pops.
-void real_recordings(const std::string& real_dir) {
+void real_recordings(const std::string& real_dir, const DetectorConfig& config) {
     const fs::path office = fs::path(real_dir) / "office_events";
     if (!fs::is_directory(office)) {
         fmt::print("\nReal office recordings: {} not found, skipped.\n", office.string());
@@ -156,7 +157,7 @@ void real_recordings(const std::string& real_dir) {
         if (entry.path().extension() == ".wav") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
     for (const auto& p : files) {
-        const FileAnalysis a = analyze_file(p.string(), {});
+        const FileAnalysis a = analyze_file(p.string(), config);
         std::string cls = p.stem().string();
         while (!cls.empty() && std::isdigit(static_cast<unsigned char>(cls.back()))) cls.pop_back();
         auto& [n, pops] = per_class[cls];
@@ -175,7 +176,7 @@ void real_recordings(const std::string& real_dir) {
     const fs::path knuckles = fs::path(real_dir) / "game_foley" / "sound_misc_knuckles.ogg";
     if (fs::exists(knuckles)) {
         const std::vector<double> truth{0.015, 0.068, 0.0735, 0.087, 0.1035, 0.1365, 0.190, 0.200};
-        const FileAnalysis a = analyze_file(knuckles.string(), {});
+        const FileAnalysis a = analyze_file(knuckles.string(), config);
         std::vector<LabelledEvent> labels;
         for (double t : truth) labels.push_back({t, Kind::pop, 0, "knuckles"});
         ScoreOptions o;
@@ -230,6 +231,12 @@ int main(int argc, char** argv) {
     app.add_option("--min-episode-recall", min_episode_recall, "Exit 5 if pooled episode recall is below this");
     app.add_option("--max-false-per-hour", max_false_per_hour,
                    "Exit 5 if false pops per hour of negatives exceed this");
+    DetectorConfig config;
+    app.add_flag("--quick", config.quick,
+                 "Decide as listen --quick does: quick_lookahead_s after each onset, with the quick models");
+    app.add_option("--quick-lookahead", config.quick_lookahead_s,
+                   "Seconds after the onset a quick decision is made (the quick models are trained at the default)")
+        ->capture_default_str();
     std::string misses_path;
     app.add_option("--misses", misses_path,
                    "Write one CSV row per labelled event with the nearest detection (dev split only: for "
@@ -269,7 +276,7 @@ int main(int argc, char** argv) {
                 const double duration = static_cast<double>(scene.audio.size()) / scene.channels / scene.sample_rate;
                 const auto truth = synth::truth(scene);
                 const auto confounders = synth::confounders(scene);
-                const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels);
+                const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config);
                 ours[i] = score_file(events, truth, duration, {}, &confounders);
                 if (aubio)
                     reference[i] =
@@ -299,7 +306,7 @@ int main(int argc, char** argv) {
     if (aubio) {
         scenario_table(group(reference), "aubioonset (default method, every onset counted as a pop), same audio:");
     }
-    if (real && !smoke) real_recordings(synth::default_real_dir());
+    if (real && !smoke) real_recordings(synth::default_real_dir(), config);
 
     // Floors for CI: pooled over the scenarios that have pops / the negatives.
     std::vector<Score> with_pops, negatives;

@@ -40,6 +40,13 @@ int main(int argc, char** argv) {
     app.add_flag("--dual", dual,
                  "Dual recordings (contact + air reference, cycling dual and dual-negatives); only events the dual "
                  "model decides are written");
+    DetectorConfig config;
+    app.add_flag("--quick", config.quick,
+                 "Measure features as listen --quick does (DetectorConfig::quick_lookahead_s after the onset), "
+                 "for the quick models");
+    app.add_option("--quick-lookahead", config.quick_lookahead_s,
+                   "Seconds after the onset a quick decision is made (the quick models are trained at the default)")
+        ->capture_default_str();
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
@@ -77,8 +84,7 @@ int main(int argc, char** argv) {
                 if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;
                 if (clunks_per_min > 0 && !negatives) o.clunks_per_min = clunks_per_min;
                 const synth::Scene scene = synth::render(o);
-                std::vector<Event> events =
-                    detect_all(scene.audio, scene.sample_rate, scene.channels, DetectorConfig{}, layout);
+                std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config, layout);
                 if (dual) std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });
 
                 std::vector<double> pops, clunks, times;

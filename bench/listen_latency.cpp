@@ -14,7 +14,7 @@
 //   capture  = the rest: the sound server's and ALSA's buffering, PortAudio's callback period,
 //              the ring and the analysis thread's poll.
 //
-// Usage: popwatch_listen_latency [--seconds 40] [--period 0.8] [--input-latency-ms 50]
+// Usage: popwatch_listen_latency [--seconds 40] [--period 0.8] [--input-latency-ms 50] [--quick]
 #include <fmt/format.h>
 #include <portaudio.h>
 
@@ -112,7 +112,12 @@ int main(int argc, char** argv) {
     app.add_option("--input-latency-ms", input_latency_ms,
                    "Suggested input latency, as listen --buffer-ms (0: the device's default low)")
         ->capture_default_str();
+    bool quick = false;
+    app.add_flag("--quick", quick,
+                 "Decide as listen --quick does (20 ms lookahead; its buffering and poll unless "
+                 "--input-latency-ms is given)");
     CLI11_PARSE(app, argc, argv);
+    if (quick && app.count("--input-latency-ms") == 0) input_latency_ms = quick_buffer_s * 1e3;
 
     Emitter emitter;
     emitter.period_frames = static_cast<std::int64_t>(period * emitter.rate);
@@ -150,7 +155,8 @@ int main(int argc, char** argv) {
     TimingSink sink;
     MonitorOptions options;
     options.duration_s = seconds;
-    options.poll_s = poll_interval_s(in.latency_s > 0 ? in.latency_s : 0.01);  // as listen does
+    options.detector.quick = quick;
+    options.poll_s = quick ? quick_poll_s : poll_interval_s(in.latency_s > 0 ? in.latency_s : 0.01);  // as listen
     Monitor monitor(input, {&sink}, options);
     sink.monitor = &monitor;
 

@@ -12,19 +12,34 @@ namespace {
 
 float sigmoid(float x) { return 1 / (1 + std::exp(-x)); }
 
+// The models and thresholds of one decision: quick (listen --quick) or full lookahead, single
+// sensor or with the air reference.
+const TreeModel& clunk_model(const DetectorConfig& c) { return c.quick ? quick_clunk_model() : default_clunk_model(); }
+const TreeModel& pop_model(const DetectorConfig& c, bool dual) {
+    return c.quick ? quick_pop_model() : dual ? default_dual_model() : default_pop_model();
+}
+float pop_threshold(const DetectorConfig& c, bool dual) {
+    return c.quick ? c.quick_pop_threshold : dual ? c.dual_pop_threshold : c.pop_threshold;
+}
+
 }  // namespace
+
+void load_models(const DetectorConfig& c, bool dual) {
+    clunk_model(c);
+    pop_model(c, dual);
+    if (dual) pop_model(c, false);  // the fallback while the air reference is unhealthy
+}
 
 Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     Decision d;
-    d.clunk_probability = sigmoid(default_clunk_model().log_odds(f));
+    d.clunk_probability = sigmoid(clunk_model(c).log_odds(f));
     if (d.clunk_probability >= c.clunk_threshold) {
         d.kind = Kind::clunk;
         d.confidence = d.clunk_probability;
         return d;
     }
-    const TreeModel& model = dual ? default_dual_model() : default_pop_model();
-    d.pop_probability = sigmoid(model.log_odds(f));
-    if (d.pop_probability >= (dual ? c.dual_pop_threshold : c.pop_threshold)) {
+    d.pop_probability = sigmoid(pop_model(c, dual).log_odds(f));
+    if (d.pop_probability >= pop_threshold(c, dual)) {
         d.kind = Kind::pop;
         d.confidence = d.pop_probability;
     } else {
@@ -49,10 +64,7 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
     out += "\n";
     const bool clunk = decision.kind == Kind::clunk;
     std::array<float, Features::count> contrib{};
-    const float bias = (clunk  ? default_clunk_model()
-                        : dual ? default_dual_model()
-                               : default_pop_model())
-                           .contributions(f, contrib);
+    const float bias = (clunk ? clunk_model(c) : pop_model(c, dual)).contributions(f, contrib);
     std::array<std::size_t, Features::count> order{};
     std::iota(order.begin(), order.end(), 0);
     std::sort(order.begin(), order.end(), [&](auto a, auto b) { return std::abs(contrib[a]) > std::abs(contrib[b]); });
@@ -64,10 +76,8 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
         std::snprintf(line, sizeof line, ", %s %+.2f", std::string(feature_names[order[k]]).c_str(), contrib[order[k]]);
         out += line;
     }
-    std::snprintf(line, sizeof line, ", ...); a %s from %.2f\n", clunk ? "clunk" : "pop",
-                  clunk  ? c.clunk_threshold
-                  : dual ? c.dual_pop_threshold
-                         : c.pop_threshold);
+    std::snprintf(line, sizeof line, ", ...); a %s from %.2f%s\n", clunk ? "clunk" : "pop",
+                  clunk ? c.clunk_threshold : pop_threshold(c, dual), c.quick ? " (quick models)" : "");
     return out + line;
 }
 

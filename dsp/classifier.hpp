@@ -4,6 +4,8 @@
 //   2. Pop or other: gradient-boosted trees (dsp/models/pop_classifier.json) give P(pop); a pop
 //      when P reaches DetectorConfig::pop_threshold.
 //   With an air reference (issue #8) step 2 uses the dual model (dual_classifier.json) instead.
+// DetectorConfig::quick swaps in the quick models (dsp/models/quick_*.json), trained on features
+// measured quick_lookahead_s after the onset, and quick_pop_threshold.
 // All are trained by bench/train.sh on the development split only (XGBoost), and evaluated
 // here without XGBoost (tree_model.hpp).
 // explain_decision() lists the features and what each contributed to the log-odds.
@@ -28,6 +30,10 @@ struct Decision {
 // air reference's features included) and DetectorConfig::dual_pop_threshold; the clunk model is
 // the same either way.
 Decision classify(const Features& features, const DetectorConfig& config, bool dual = false);
+
+// Builds the models `config` decides with (each once per process), so that the first decision
+// does not allocate: the detector calls it from its constructor.
+void load_models(const DetectorConfig& config, bool dual);
 
 // Multi-line explanation: the decision, every feature, then the features that moved it most.
 std::string explain_decision(const Features& features, const Decision& decision, const DetectorConfig& config,

@@ -129,7 +129,8 @@ struct Detector::Impl {
         const std::int64_t sample_span = extractor.frames_before() + extractor.frames_after() + chunk + 4 * cell;
         const std::int64_t cell_span = (static_cast<std::int64_t>(0.3 * fs) + sample_span) / cell + 16;
         const auto onset_span =
-            static_cast<std::size_t>((c.context_s + c.lookahead_s) * 1e3 / std::max(0.5f, c.dead_time_ms)) + 16;
+            static_cast<std::size_t>((c.context_s + c.decision_lookahead_s()) * 1e3 / std::max(0.5f, c.dead_time_ms)) +
+            16;
         inputs.reserve(static_cast<std::size_t>(channels));
         for (int i = 0; i < channels; ++i) {
             Channel ch{Biquad::highpass(c.highpass_hz, fs),
@@ -140,6 +141,7 @@ struct Detector::Impl {
             inputs.push_back(std::move(ch));
         }
         setup_localisation();
+        load_models(config, air_channel >= 0);
         scratch.resize(chunk_frames);
         std::size_t recent_size = 1;
         while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
@@ -467,6 +469,10 @@ Detector::Detector(const DetectorConfig& config, double sample_rate, int channel
     if (channels < 1 || channels > 64) throw std::invalid_argument("channel count must be 1-64");
     if (layout.body_channels(channels) == 0)
         throw std::invalid_argument("every channel is an air reference: at least one must be a body sensor");
+    if (config.quick && layout.body_channels(channels) < channels)
+        throw std::invalid_argument(
+            "quick decisions have no two-sensor model yet: use the air reference without --quick, or --quick without "
+            "it");
     impl_ = std::make_unique<Impl>(config, sample_rate, channels, layout);
 }
 

@@ -28,7 +28,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
     const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
     // Before the trigger: the background frame plus the onset search; after: the lookahead.
     frames_before_ = n + n / 4 + static_cast<std::int64_t>(0.01 * fs_) + 4 * cell_;
-    frames_after_ = std::max<std::int64_t>(static_cast<std::int64_t>(config.lookahead_s * fs_), n);
+    frames_after_ = std::max<std::int64_t>(static_cast<std::int64_t>(config.decision_lookahead_s() * fs_), n);
     frame_.resize(spectrum_.frame_size());
     power_.resize(spectrum_.bins());
     background_power_.resize(spectrum_.bins());
@@ -123,7 +123,7 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::
     const auto window = static_cast<std::int64_t>(config_.context_s * fs_);
     const auto skip = static_cast<std::int64_t>(0.2 * fs_);
     const auto cluster_gap = static_cast<std::int64_t>(config_.cluster_gap_ms * 1e-3 * fs_);
-    const auto after_to = static_cast<std::int64_t>(config_.lookahead_s * fs_);
+    const auto after_to = static_cast<std::int64_t>(config_.decision_lookahead_s() * fs_);
     const auto tolerance = 2 * cell_;  // the recorded onsets are trigger cells, not refined onsets
     const auto peak_span = static_cast<std::int64_t>(0.003 * fs_);
     int before = 0, after = 0, chained = 1;

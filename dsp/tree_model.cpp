@@ -7,9 +7,11 @@
 
 namespace popwatch {
 
-extern const char* const pop_classifier_json;    // generated from dsp/models/pop_classifier.json
-extern const char* const clunk_classifier_json;  // generated from dsp/models/clunk_classifier.json
-extern const char* const dual_classifier_json;   // generated from dsp/models/dual_classifier.json
+extern const char* const pop_classifier_json;          // generated from dsp/models/pop_classifier.json
+extern const char* const clunk_classifier_json;        // generated from dsp/models/clunk_classifier.json
+extern const char* const dual_classifier_json;         // generated from dsp/models/dual_classifier.json
+extern const char* const quick_pop_classifier_json;    // generated from dsp/models/quick_pop_classifier.json
+extern const char* const quick_clunk_classifier_json;  // generated from dsp/models/quick_clunk_classifier.json
 
 namespace {
 
@@ -127,6 +129,16 @@ const TreeModel& default_dual_model() {
 
 const TreeModel& default_clunk_model() {
     static const TreeModel model = TreeModel::from_xgboost_json(clunk_classifier_json);
+    return model;
+}
+
+const TreeModel& quick_pop_model() {
+    static const TreeModel model = TreeModel::from_xgboost_json(quick_pop_classifier_json);
+    return model;
+}
+
+const TreeModel& quick_clunk_model() {
+    static const TreeModel model = TreeModel::from_xgboost_json(quick_clunk_classifier_json);
     return model;
 }
 

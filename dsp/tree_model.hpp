@@ -49,5 +49,8 @@ class TreeModel {
 const TreeModel& default_pop_model();
 const TreeModel& default_clunk_model();
 const TreeModel& default_dual_model();  // pop vs other with the air reference's features (issue #8)
+// Trained on features measured DetectorConfig::quick_lookahead_s after the onset (listen --quick).
+const TreeModel& quick_pop_model();
+const TreeModel& quick_clunk_model();
 
 }  // namespace popwatch

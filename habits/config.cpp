@@ -95,12 +95,14 @@ Field number(std::string name, Part Config::*part, T Part::*member, double lo, d
     return f;
 }
 
-Field flag(std::string name, bool NotifyConfig::*member, std::string doc) {
+// true or false in Config's `part`.`member`.
+template <class Part>
+Field flag(std::string name, Part Config::*part, bool Part::*member, std::string doc) {
     return {std::move(name), std::move(doc),
-            [=](const Config& c) { return std::string(c.notify.*member ? "true" : "false"); },
+            [=](const Config& c) { return std::string((c.*part).*member ? "true" : "false"); },
             [=](Config& c, const toml::node& node) -> std::string {
                 if (!node.is_boolean()) return "must be true or false";
-                c.notify.*member = node.as_boolean()->get();
+                (c.*part).*member = node.as_boolean()->get();
                 return "";
             }};
 }
@@ -181,7 +183,7 @@ const std::vector<Section>& sections() {
                  c.notify.working_days = days;
                  return "";
              }});
-        notify.fields.push_back(flag("desktop", &NotifyConfig::desktop,
+        notify.fields.push_back(flag("desktop", &Config::notify, &NotifyConfig::desktop,
                                      "desktop notifications through notify-send when a desktop session exists"));
         notify.fields.push_back(
             {"command", "run with sh -c for each delivered warning; $1 title, $2 message (also POPWATCH_* variables)",
@@ -250,6 +252,12 @@ const std::vector<Section>& sections() {
           "P(pop) needed with an air reference (dual model)");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
+        d.fields.push_back(flag("quick", &Config::detector, &DetectorConfig::quick,
+                                "decide quick_lookahead_s after each onset (listen --quick): ~30 ms to a printed pop, "
+                                "less accurate"));
+        f("quick_lookahead_s", &DetectorConfig::quick_lookahead_s, 0.01, 5,
+          "quick: audio after an onset seen before deciding, s (the quick models were trained at 0.02)");
+        f("quick_pop_threshold", &DetectorConfig::quick_pop_threshold, 0, 1, "quick: P(pop) needed to report a pop");
         s.push_back(std::move(d));
         return s;
     }();
@@ -257,7 +265,8 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 20 * sizeof(float), "add the new DetectorConfig field to config.cpp");
+static_assert(sizeof(DetectorConfig) == 22 * sizeof(float) + alignof(float),  // and the `quick` flag
+              "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {
     return fmt::format("{}:{}", file.string(), source.begin.line);

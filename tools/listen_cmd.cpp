@@ -1,5 +1,6 @@
 // `popwatch listen`: monitor a microphone live. The command only parses options and wires the
 // input, the monitor (tools/monitor.hpp) and the sinks; SIGINT/SIGTERM end the session cleanly.
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -34,6 +35,8 @@ struct ListenOptions {
     std::string keep_clips;
     double clip_cap_mb = 100;
     double buffer_ms = 100;
+    CLI::Option* buffer = nullptr;  // given on the command line? (else the default for the mode)
+    bool quick = false;
     bool all = false;
     float episode_gap_s = DetectorConfig{}.episode_gap_s;
     CLI::Option* episode_gap = nullptr;  // given on the command line? (else the config file's)
@@ -88,7 +91,16 @@ int run(const ListenOptions& o) {
                                     std::to_string(o.channels) + ") the air reference; name a body site first");
     if (o.episode_gap && o.episode_gap->count() > 0) options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
-    options.poll_s = poll_interval_s(o.buffer_ms / 1000);
+    // --quick (or quick = true in the config): decide 20 ms after an onset, and buffer little so
+    // the capture path does not add back what the detector saved (BENCHMARKS.md, latency table).
+    if (o.quick) options.detector.quick = true;
+    const bool quick = options.detector.quick;
+    if (quick && (!o.air_device.empty() || options.layout.body_channels(o.channels) < o.channels))
+        throw std::invalid_argument(
+            "--quick has no two-sensor model yet: listen with the air reference without --quick, or --quick "
+            "without it");
+    const double buffer_ms = o.buffer->count() > 0 ? o.buffer_ms : quick ? quick_buffer_s * 1e3 : o.buffer_ms;
+    options.poll_s = quick ? quick_poll_s : poll_interval_s(buffer_ms / 1000);
 
     const bool status = isatty(STDERR_FILENO) != 0;
     // For the whole session: the audio libraries' noise would break the status line.
@@ -102,7 +114,7 @@ int run(const ListenOptions& o) {
     device.device = o.device;
     device.channels = o.channels;
     device.sample_rate = o.rate;
-    device.latency_s = o.buffer_ms / 1000;
+    device.latency_s = buffer_ms / 1000;
     PortAudioInput input(device);
     // --air-device: a second stream, aligned to the body device's clock (capture/two_devices.hpp).
     std::unique_ptr<PortAudioInput> air_input;
@@ -209,11 +221,16 @@ void register_listen(CLI::App& app, int& exit_code) {
                   "monitored time; warnings follow the guidance rules)");
     add_habits_options(cmd, o->habits);
     add_notify_options(cmd, o->habits);
-    cmd->add_option("--buffer-ms", o->buffer_ms,
-                    "Audio buffering asked of the device: larger costs less CPU, adds latency (detection itself\n"
-                    "waits ~250 ms for context after a pop)")
-        ->capture_default_str()
-        ->check(CLI::Range(1.0, 1000.0));
+    o->buffer = cmd->add_option("--buffer-ms", o->buffer_ms,
+                                "Audio buffering asked of the device: larger costs less CPU, adds latency (detection "
+                                "itself\nwaits ~250 ms for context after a pop; with --quick the default is " +
+                                    fmt::format("{:g}", quick_buffer_s * 1e3) + ")")
+                    ->capture_default_str()
+                    ->check(CLI::Range(1.0, 1000.0));
+    cmd->add_flag("--quick", o->quick,
+                  "Decide 20 ms after each onset instead of 250 ms: a pop is printed ~30 ms after it happens\n"
+                  "instead of ~290 ms, with models trained for it and somewhat lower accuracy (BENCHMARKS.md).\n"
+                  "Not with an air reference. Also `quick = true` in the config's [detector] table");
     cmd->add_option("--keep-clips", o->keep_clips,
                     "Save a 1 s WAV around each pop and clunk in this private directory (0700, files 0600)");
     cmd->add_option("--clip-cap-mb", o->clip_cap_mb, "Stop keeping clips when the directory's clips reach this size")

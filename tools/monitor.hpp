@@ -87,6 +87,12 @@ struct MonitorOptions {
 // per buffer, within 5-50 ms (each wake-up costs CPU; each ms of sleep can add a ms of latency).
 inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2, 0.005, 0.05); }
 
+// listen --quick (DetectorConfig::quick): the device buffering and poll that keep the capture
+// path's share of the latency to a few ms on top of the detector's 20 ms (BENCHMARKS.md,
+// "Detection latency"); a wake-up every 5 ms costs little next to the sound server's own.
+constexpr double quick_buffer_s = 0.05;
+constexpr double quick_poll_s = 0.005;
+
 class Monitor {
    public:
     Monitor(LiveInput& input, std::vector<Sink*> sinks, MonitorOptions options = {});

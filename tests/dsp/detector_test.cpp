@@ -204,3 +204,45 @@ TEST_CASE("at 8 kHz, steady white noise rarely trips the gate (cells are long en
     // made the pop look chained and lose it.
     CHECK(d.candidates() < 60);
 }
+
+// listen --quick (issue #4): the decision comes quick_lookahead_s after the onset, not 250 ms.
+TEST_CASE("quick decisions come out within 20 ms of audio after the pop and still find it", "[dsp][detector]") {
+    for (double fs : {16000.0, 48000.0}) {
+        INFO("sample rate " << fs);
+        auto x = test::noise(3, fs, 0.001f);
+        const double onsets[] = {0.7, 1.6, 2.4};
+        for (double t : onsets) test::add_pop(x, fs, t, 0.3f, std::min(1800.0, fs / 5));
+        for (const bool quick : {false, true}) {
+            DetectorConfig config;
+            config.quick = quick;
+            Detector d(config, fs, 1);
+            // Fed 1 ms at a time, as a live stream: note how much audio the detector had when each
+            // pop came out.
+            std::vector<std::pair<double, double>> out;  // (pop time, audio fed when it came out)
+            const EventHandler keep = [&](const Event& e) {
+                if (e.kind == Kind::pop) out.emplace_back(e.time_s, static_cast<double>(d.frames_processed()) / fs);
+            };
+            const auto step = static_cast<std::size_t>(fs / 1000);
+            for (std::size_t i = 0; i < x.size(); i += step)
+                d.process({x.data() + i, std::min(step, x.size() - i)}, keep);
+            d.finish(keep);
+            INFO("quick " << quick);
+            REQUIRE(out.size() == 3);
+            for (std::size_t k = 0; k < 3; ++k) {
+                CHECK(out[k].first == Approx(onsets[k]).margin(0.002));
+                const double held = out[k].second - onsets[k];
+                if (quick)
+                    CHECK(held < 0.02);
+                else
+                    CHECK(held > 0.25);
+            }
+        }
+    }
+}
+
+TEST_CASE("quick decisions refuse an air reference as no two-sensor model is trained for them", "[dsp][detector]") {
+    DetectorConfig config;
+    config.quick = true;
+    CHECK_THROWS_AS(Detector(config, 48000, 2, SensorLayout{{false, true}, {}}), std::invalid_argument);
+    CHECK_NOTHROW(Detector(config, 48000, 2));
+}

@@ -33,6 +33,7 @@ db = "/tmp/h.db"
 episode_gap_s = 1.5
 pop_threshold = 0.9
 highpass_hz = 60
+quick = true
 )toml",
                                 "test.toml");
     CHECK(c.guidance.daily_limit == 1);
@@ -49,6 +50,8 @@ highpass_hz = 60
     CHECK(c.detector.episode_gap_s == 1.5f);
     CHECK(c.detector.pop_threshold == 0.9f);
     CHECK(c.detector.highpass_hz == 60.0f);
+    CHECK(c.detector.quick);
+    CHECK(c.detector.decision_lookahead_s() == DetectorConfig{}.quick_lookahead_s);
     CHECK(c.detector.clunk_threshold == DetectorConfig{}.clunk_threshold);
 }
 
@@ -72,6 +75,7 @@ TEST_CASE("config errors name the file, the line and the key", "[habits][config]
               .find(":2: notify.quiet_hours \"10pm-7am\" is not a time range") != std::string::npos);
     CHECK(error_of("[detector]\npop_threshold = 1.5\n").find(":2: detector.pop_threshold must be from 0 to 1") !=
           std::string::npos);
+    CHECK(error_of("[detector]\nquick = 1\n").find(":2: detector.quick must be true or false") != std::string::npos);
     CHECK(error_of("[detector]\nepisode_gap = 2\n").find(":2: unknown key detector.episode_gap") != std::string::npos);
     CHECK(error_of("[sites]\nchannels = [\"back@twelve\"]\n").find(":2: sites.channels each site") !=
           std::string::npos);
