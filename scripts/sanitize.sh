@@ -23,10 +23,12 @@ for kind in "${kinds[@]}"; do
   rm -rf "$dir/sanitizer" && mkdir -p "$dir/sanitizer"
   # Leaks inside the audio stack PortAudio dlopen()s (ALSA, its PulseAudio plugin) are suppressed
   # (scripts/lsan.supp); full unwinding on malloc so their stacks name those libraries.
+  # TSan ignores the libc calls made inside libpulse, whose own atomics it cannot see
+  # (scripts/tsan.supp).
   ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0:log_path=$PWD/$dir/sanitizer/asan \
   LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:fast_unwind_on_malloc=0 \
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$PWD/$dir/sanitizer/ubsan \
-  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:log_path=$PWD/$dir/sanitizer/tsan \
+  TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp:log_path=$PWD/$dir/sanitizer/tsan \
     ctest --test-dir "$dir" -L fast --output-on-failure -j"$(nproc)" --timeout 1800 || status=1
   if compgen -G "$dir/sanitizer/*" >/dev/null; then
     cat "$dir"/sanitizer/* >&2

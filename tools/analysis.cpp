@@ -110,7 +110,7 @@ std::vector<std::string> signal_warnings(const Detector& d, const std::string& p
 }  // namespace
 
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
-                          const std::function<void(double)>& progress, const SensorLayout& layout) {
+                          const std::function<void(double)>& progress, const SensorLayout& layout, bool keep_other) {
     FileAnalysis result;
     result.path = path;
     try {
@@ -119,7 +119,9 @@ FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
         result.channels = source.channels();
         Detector detector(config, source.sample_rate(), source.channels(), layout);
         std::vector<float> block(4096 * static_cast<std::size_t>(source.channels()));
-        const EventHandler keep = [&](const Event& e) { result.events.push_back(e); };
+        const EventHandler keep = [&](const Event& e) {
+            if (keep_other || e.kind != Kind::other) result.events.push_back(e);
+        };
         auto last_report = std::chrono::steady_clock::now();
         try {
             while (const std::size_t frames = source.read(block)) {

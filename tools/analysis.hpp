@@ -51,7 +51,7 @@ struct FileAnalysis {
     double duration_s = 0;  // audio actually analysed
     double sample_rate = 0;
     int channels = 0;
-    std::vector<Event> events;  // time order; includes kind `other`
+    std::vector<Event> events;  // time order; kind `other` only when asked for (analyze_file)
     std::string error;          // empty when the whole file was read
     std::int64_t bad_samples = 0;
     std::int64_t candidates = 0;
@@ -70,7 +70,11 @@ std::vector<std::string> channel_warnings(const std::vector<ChannelHealth>& heal
 // Decode + detect, streaming in constant memory. Never throws for bad input: the reason goes to
 // `error` (one line naming the file) and the events found before the problem are kept.
 // `progress` (optional) is called with the fraction done, at most a few times per second.
+// `keep_other`: also keep the events of kind `other`. Busy office audio has ~57 000 an hour, each
+// 280 bytes (16 MB an hour): a caller that does not show or score them should not keep them, so
+// that memory does not grow with the file.
 FileAnalysis analyze_file(const std::string& path, const DetectorConfig& config,
-                          const std::function<void(double)>& progress = {}, const SensorLayout& layout = {});
+                          const std::function<void(double)>& progress = {}, const SensorLayout& layout = {},
+                          bool keep_other = true);
 
 }  // namespace popwatch

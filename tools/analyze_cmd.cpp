@@ -180,8 +180,9 @@ int run(AnalyzeOptions o) {
     for (unsigned w = 0; w < jobs; ++w) {
         workers.emplace_back([&] {
             for (std::size_t i = next++; i < n; i = next++) {
+                // Events of kind `other` are printed only with --all: without it they are not kept.
                 FileAnalysis a = analyze_file(
-                    o.files[i], config, [&, i](double f) { progress.set(i, f); }, layout);
+                    o.files[i], config, [&, i](double f) { progress.set(i, f); }, layout, o.all);
                 std::lock_guard lock(mutex);
                 results[i] = std::move(a);
                 ready.notify_all();

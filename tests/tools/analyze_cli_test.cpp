@@ -4,6 +4,7 @@
 #include "../dsp/test_signals.hpp"
 #include "cli_support.hpp"
 #include "datasets/synth.hpp"
+#include "tools/analysis.hpp"
 
 using namespace popwatch;
 namespace fs = std::filesystem;
@@ -103,6 +104,25 @@ TEST_CASE("all: --all adds the transients classified as other", "[cli][analyze]"
     const auto with = test::popwatch("analyze --format csv --all " + (dir / "a.wav").string(), dir);
     CHECK(without.out.find(",other,") == std::string::npos);
     CHECK(with.out.find(",other,") != std::string::npos);
+}
+
+TEST_CASE("analyze_file keeps the events of kind other only when asked, the rest unchanged", "[cli][analyze]") {
+    // Without --all, analyze does not keep them: on busy audio they are most events, and the
+    // memory they took grew with the file (BENCHMARKS.md, Speed).
+    const auto dir = test::scratch_dir("keep-other");
+    auto x = recording(48000);
+    x[static_cast<std::size_t>(3.0 * 48000)] += 0.9f;  // a digital click
+    test::write_wav(dir / "a.wav", x, 48000);
+    const FileAnalysis all = analyze_file((dir / "a.wav").string(), {});
+    const FileAnalysis shown = analyze_file((dir / "a.wav").string(), {}, {}, {}, false);
+    std::vector<std::pair<double, Kind>> expected, kept;
+    for (const Event& e : all.events)
+        if (e.kind != Kind::other) expected.emplace_back(e.time_s, e.kind);
+    for (const Event& e : shown.events) kept.emplace_back(e.time_s, e.kind);
+    CHECK(expected.size() < all.events.size());  // there were events of kind other to leave out
+    CHECK(expected.size() == 4);
+    CHECK(kept == expected);
+    CHECK(shown.duration_s == all.duration_s);
 }
 
 TEST_CASE("explain: --explain says why", "[cli][analyze]") {
