@@ -227,25 +227,30 @@ TEST_CASE(
     if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
     const auto dir = test::scratch_dir("listen-two-devices");
     use_second_sink_as_air_device(dir);
-    // Office sounds both microphones hear, to align on; then, once aligned, the pops.
-    test::write_wav(dir / "office.wav", test::office_bursts(16, rate), static_cast<int>(rate));
-    auto x = test::noise(3.5, rate, 0.001f);
+    // Office sounds both microphones hear (the room microphone 12 dB quieter), to align on; then
+    // the pops, as a body pop reaches the two: on the body, and 22 dB quieter and 3 ms later (1 m)
+    // in the room. One file per microphone, played together, so the pops keep the offset the
+    // aligner measured on the office sounds.
+    const std::vector<float> office = test::office_bursts(16, rate);
+    std::vector<float> body = office, air = office;
+    for (float& v : air) v *= 0.25f;
+    auto body_pops = test::noise(3.5, rate, 0.001f, 1), air_pops = test::noise(3.5, rate, 0.001f, 2);
     const std::vector<double> pops{0.6, 1.4, 2.5};
-    for (double t : pops) test::add_pop(x, rate, t);
-    test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
+    for (double t : pops) {
+        test::add_pop(body_pops, rate, t);
+        test::add_pop(air_pops, rate, t + 0.003, 0.3f * 0.079f);
+    }
+    body.insert(body.end(), body_pops.begin(), body_pops.end());
+    air.insert(air.end(), air_pops.begin(), air_pops.end());
+    test::write_wav(dir / "body.wav", body, static_cast<int>(rate));
+    test::write_wav(dir / "air.wav", air, static_cast<int>(rate));
 
     test::Background listen("listen --format csv --no-record --sites upper-back --air-device popwatch_air", dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));
-    // The room microphone hears the same sounds 12 dB quieter (a pop is loudest at the body).
-    const auto play_both = [&](const char* name) {
-        const std::string wav = (dir / name).string();
-        const std::string play =
-            "paplay --volume=16384 --device=virt2 " + wav + " & paplay --device=virt " + wav + "; wait";
-        return std::system(play.c_str());
-    };
-    REQUIRE(play_both("office.wav") == 0);
-    REQUIRE(listen.wait_for_stderr("air microphone aligned", 10));
-    REQUIRE(play_both("pops.wav") == 0);
+    const std::string play = "paplay --device=virt2 " + (dir / "air.wav").string() + " & paplay --device=virt " +
+                             (dir / "body.wav").string() + "; wait";
+    REQUIRE(std::system(play.c_str()) == 0);
+    CHECK(listen.wait_for_stderr("air microphone aligned", 1));  // during the office sounds
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     listen.signal(SIGINT);
     const auto r = listen.finish(10);
