@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,61 @@ TEST_CASE("pops of a spinal cluster 5-40 ms apart are resolved separately", "[ds
         CHECK(pops[i].time_s == Approx(onsets[i]).margin(0.002));
         CHECK(pops[i].episode == 0);  // one act of cracking
     }
+}
+
+TEST_CASE("a pop 2-8 ms after a louder keystroke makes its own candidate", "[dsp][detector]") {
+    // The gate's dead time and the rise over the held maximum used to wait out the keystroke's
+    // tail; the tail test sees the pop rise out of the tail's decay.
+    const double fs = 48000;
+    DetectorConfig off;
+    off.tail_rise_db = 0;
+    for (double delay_ms : {2.5, 3.5, 5.0}) {
+        INFO("pop " << delay_ms << " ms after the keystroke");
+        auto x = test::noise(2, fs, 0.0005f);
+        test::add_ring(x, fs, 0.5, 0.4f, 4500, 0.0006);           // keystroke: 0.4, ~3 ms to -20 dB
+        test::add_pop(x, fs, 0.5 + delay_ms * 1e-3, 0.12f, 700);  // a contact pop 10 dB under it
+        const auto events = detect(x, fs);
+        REQUIRE(events.size() == 2);
+        CHECK(events[1].time_s == Approx(0.5 + delay_ms * 1e-3).margin(0.0015));
+        CHECK(detect(x, fs, 1, 512, off).size() == 1);  // without the tail test: the keystroke alone
+    }
+}
+
+TEST_CASE("a decaying low ring is one candidate, not one per ripple of its energy", "[dsp][detector]") {
+    for (double fs : {16000.0, 48000.0}) {
+        for (double freq : {90.0, 110.0, 200.0, 400.0}) {
+            for (double tau : {0.004, 0.03}) {
+                INFO(fs << " Hz, a " << freq << " Hz ring, tau " << tau << " s");
+                auto x = test::noise(2, fs, 0.0005f);
+                test::add_ring(x, fs, 0.5, 0.3f, freq, tau, 0.001);
+                Detector d({}, fs, 1);
+                d.process(x, [](const Event&) {});
+                d.finish([](const Event&) {});
+                CHECK(d.candidates() == 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("a pop among keystrokes stands out in spectral shape; an isolated one has no neighbours", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(3, fs, 0.0005f);
+    for (double t = 0.3; t < 2.6; t += 0.12) test::add_ring(x, fs, t, 0.2f, 4500, 0.0006);  // typing
+    test::add_pop(x, fs, 1.26, 0.2f, 600);                                                  // between two strokes
+    test::add_pop(x, fs, 2.85, 0.2f, 600);                                                  // alone
+    const auto events = detect(x, fs);
+    const auto at = [&](double t) {
+        return std::find_if(events.begin(), events.end(),
+                            [&](const Event& e) { return std::abs(e.time_s - t) < 0.002; });
+    };
+    REQUIRE(at(1.26) != events.end());
+    REQUIRE(at(2.85) != events.end());
+    const float pop = at(1.26)->features[Features::novelty_db];
+    CHECK(pop > 10);
+    for (const Event& e : events)
+        if (e.time_s > 0.5 && e.time_s < 2.5 && std::abs(e.time_s - 1.26) > 0.01)
+            CHECK(e.features[Features::novelty_db] < 3);  // a keystroke among keystrokes
+    CHECK(std::isnan(at(2.85)->features[Features::novelty_db]));
 }
 
 TEST_CASE("pops further apart than the episode gap start a new episode", "[dsp][detector]") {
