@@ -19,10 +19,6 @@ struct DetectorConfig {
     float rearm_db = 6;               // after a candidate, the level must fall this far from its peak before the
                                       //   next (hysteresis: a slow 1-5 ms clunk attack is one candidate, not two)
     float dead_time_ms = 4;           // minimum spacing between candidates on a channel; cluster pops are ~26 ms apart
-    float tail_rise_db = 9;           // a new onset inside a decaying tail (a pop 2-8 ms after a keystroke): this far
-                                      //   above the level the tail's decay predicts, without the fall or the rise
-                                      //   above the held maximum the two tests above need; 0 turns it off
-    float tail_dead_ms = 2;           // ...and at least this long after the previous candidate
     float fuse_ms = 6;                // candidates on different channels this close are one event
 
     // --- stage 2: spectral analysis around each candidate ------------------------------------

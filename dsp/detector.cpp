@@ -6,7 +6,6 @@
 #include <cstring>
 #include <limits>
 #include <stdexcept>
-#include <utility>
 #include <vector>
 
 #include "dsp/biquad.hpp"
@@ -39,9 +38,6 @@ struct Channel {
     bool started = false;
     std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
     std::vector<float> recent;                // the last few cell levels, indexed by cell & recent_mask
-    double slope_energy = 0;                  // the tail test's: energy of the first difference per cell,
-    float last_sample = 0;                    //   the sample before the current block,
-    std::vector<float> recent_slope;          //   and the last few cell levels of it, like `recent`
     std::int64_t cell_fill = 0;               // samples accumulated in the current cell
     float peak_since_candidate = silence_db;  // hysteresis: re-armed once the level falls from it
     bool armed = true;
@@ -76,21 +72,6 @@ float sum_of_squares(std::span<const float> x) {
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
-// The same for the first difference of x, `before` being the sample before x[0].
-float sum_of_squared_differences(std::span<const float> x, float before) {
-    float acc[4] = {0, 0, 0, 0};
-    float d0 = x.empty() ? 0 : x[0] - before;
-    acc[0] = d0 * d0;
-    std::size_t i = 1;
-    for (; i + 4 <= x.size(); i += 4)
-        for (std::size_t k = 0; k < 4; ++k) {
-            const float d = x[i + k] - x[i + k - 1];
-            acc[k] += d * d;
-        }
-    for (; i < x.size(); ++i) acc[1] += (x[i] - x[i - 1]) * (x[i] - x[i - 1]);
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
 struct Candidate {
     std::int64_t trigger_cell;
     int channel;
@@ -105,7 +86,6 @@ struct Detector::Impl {
     int channels;
     std::int64_t cell;  // samples per cell
     std::int64_t rise_cells, hold_cells, dead_cells, fuse_cells;
-    std::int64_t tail_cells, tail_dead_cells;  // the tail test's half-hold window and its dead time
     std::size_t recent_mask = 0;
     float rise_alpha, fall_alpha;  // background tracker coefficients per cell
     FeatureExtractor extractor;
@@ -140,8 +120,6 @@ struct Detector::Impl {
         rise_cells = cells_for(c.rise_window_ms);
         hold_cells = cells_for(c.hold_ms);
         dead_cells = cells_for(c.dead_time_ms);
-        tail_cells = std::max<std::int64_t>(1, hold_cells / 2);
-        tail_dead_cells = std::min(dead_cells, cells_for(c.tail_dead_ms));
         fuse_cells = cells_for(c.fuse_ms);
         const double cell_s = static_cast<double>(cell) / fs;
         rise_alpha = static_cast<float>(1 - std::exp(-cell_s / c.background_rise_s));
@@ -150,9 +128,8 @@ struct Detector::Impl {
         const auto chunk = static_cast<std::int64_t>(chunk_frames);
         const std::int64_t sample_span = extractor.frames_before() + extractor.frames_after() + chunk + 4 * cell;
         const std::int64_t cell_span = (static_cast<std::int64_t>(0.3 * fs) + sample_span) / cell + 16;
-        const auto onset_span = static_cast<std::size_t>((c.context_s + c.lookahead_s) * 1e3 /
-                                                         std::max(0.5f, std::min(c.dead_time_ms, c.tail_dead_ms))) +
-                                16;
+        const auto onset_span =
+            static_cast<std::size_t>((c.context_s + c.lookahead_s) * 1e3 / std::max(0.5f, c.dead_time_ms)) + 16;
         inputs.reserve(static_cast<std::size_t>(channels));
         for (int i = 0; i < channels; ++i) {
             History<std::int64_t> onsets(onset_span, std::numeric_limits<std::int64_t>::min() / 2);
@@ -169,10 +146,9 @@ struct Detector::Impl {
         std::size_t recent_size = 1;
         while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
         recent_mask = recent_size - 1;
-        for (Channel& ch : inputs)
-            ch.recent.assign(recent_size, silence_db), ch.recent_slope.assign(recent_size, silence_db);
+        for (Channel& ch : inputs) ch.recent.assign(recent_size, silence_db);
         pending_capacity = static_cast<std::size_t>(channels) *
-                           static_cast<std::size_t>((extractor.frames_after() + chunk) / (tail_dead_cells * cell) + 8);
+                           static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
         pending.reserve(pending_capacity);
         ready.reserve(pending_capacity);
         reorder_s = 0.012 + 4.0 * static_cast<double>(cell) / fs;  // onset search reaches 8 ms + 2 cells back
@@ -187,42 +163,10 @@ struct Detector::Impl {
         return m;
     }
 
-    // The loudest of the `count` levels of `ring` ending at cell `newest`, and its cell.
-    std::pair<float, std::int64_t> loudest(const std::vector<float>& ring, std::int64_t newest,
-                                           std::int64_t count) const {
-        std::pair<float, std::int64_t> m{silence_db, newest};
-        for (std::int64_t i = newest - count + 1; i <= newest; ++i)
-            if (const float v = ring[static_cast<std::size_t>(i) & recent_mask]; v > m.first) m = {v, i};
-        return m;
-    }
-
-    // Whether cell c of `ring` rises `tail_rise_db` above what the decay before it predicts: the
-    // loudest cells of the two half-hold windows before c give the decay per cell. The
-    // extrapolated drop is capped; over a steady or rising sound c needs the whole margin.
-    bool above_decay(const std::vector<float>& ring, std::int64_t c, float level_db) const {
-        const auto [recent, at] = loudest(ring, c - 1, tail_cells);
-        const auto [before, from] = loudest(ring, c - 1 - tail_cells, tail_cells);
-        const float per_cell = std::max(0.0f, before - recent) / static_cast<float>(at - from);
-        const float drop = std::min(per_cell * static_cast<float>(c - at), 3.0f * config.tail_rise_db);
-        return level_db >= recent - drop + config.tail_rise_db;
-    }
-
-    // A new onset inside the decaying tail of the previous sound (a pop 2-8 ms after a keystroke
-    // or another pop), where the main test waits for the fall and for the rise over the held
-    // maximum: the cell rises out of the tail's decay both in energy and in the energy of the
-    // signal's first difference. A ring's energy ripples at twice its frequency, and a cell at a
-    // ripple peak can look like a rise over a decay read from two short windows; the difference
-    // is in quadrature with the signal, so its ripple peaks where the energy's dips. A new sound
-    // lifts both at once.
-    bool tail_onset(const Channel& ch, std::int64_t c, float level_db, float slope_db) const {
-        return config.tail_rise_db > 0 && c - ch.last_candidate_cell >= tail_dead_cells &&
-               above_decay(ch.recent, c, level_db) && above_decay(ch.recent_slope, c, slope_db);
-    }
-
     // Stage 1, once per completed cell: adaptive threshold with an absolute floor, plus a
     // sharpness test against the loudest cell held over the moments just before and
-    // `rise_window_ms` before, or against the decay of the tail the cell rises out of.
-    void gate(int index, std::int64_t c, float level_db, float slope_db) {
+    // `rise_window_ms` before.
+    void gate(int index, std::int64_t c, float level_db) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         // Digital silence (a muted or unplugged input sends exact zeros) says nothing about the
         // background: it is held, so the channel is judged against its real floor the moment
@@ -236,9 +180,8 @@ struct Detector::Impl {
             ch.peak_since_candidate = std::max(ch.peak_since_candidate, level_db);
             ch.armed = level_db <= ch.peak_since_candidate - config.rearm_db;
         }
-        const bool sharp =
-            ch.armed && std::max(steep, rise) >= config.rise_db && c - ch.last_candidate_cell >= dead_cells;
-        if (level_db - floor >= config.gate_db && (sharp || tail_onset(ch, c, level_db, slope_db))) {
+        if (ch.armed && level_db - floor >= config.gate_db && std::max(steep, rise) >= config.rise_db &&
+            c - ch.last_candidate_cell >= dead_cells) {
             ch.last_candidate_cell = c;
             ch.armed = false;
             ch.peak_since_candidate = level_db;
@@ -247,7 +190,6 @@ struct Detector::Impl {
         }
         ch.history.cell_db.push(level_db);
         ch.recent[static_cast<std::size_t>(c) & recent_mask] = level_db;
-        ch.recent_slope[static_cast<std::size_t>(c) & recent_mask] = slope_db;
         ch.history.background_db.push(ch.background_db);
         if (digital_silence) return;
         const float alpha = level_db > ch.background_db ? rise_alpha : fall_alpha;
@@ -283,28 +225,21 @@ struct Detector::Impl {
             air_health.update(n, sum_of_squares({scratch.data(), n}) / static_cast<double>(n), full_scale);
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
         // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
-        const bool tail_test = config.tail_rise_db > 0;
-        float before = ch.last_sample;
         std::size_t i = 0;
         while (i < n) {
             const std::size_t m = std::min(static_cast<std::size_t>(cell - ch.cell_fill), n - i);
             ch.cell_energy += sum_of_squares({scratch.data() + i, m});
-            if (tail_test) ch.slope_energy += sum_of_squared_differences({scratch.data() + i, m}, before);
-            before = scratch[i + m - 1];
             i += m;
             ch.cell_fill += static_cast<std::int64_t>(m);
             if (ch.cell_fill == cell) {
                 const std::int64_t c = (first_frame + static_cast<std::int64_t>(i)) / cell - 1;
                 const float level_db = fast_db(static_cast<float>(ch.cell_energy / static_cast<double>(cell)));
-                const float slope_db = fast_db(static_cast<float>(ch.slope_energy / static_cast<double>(cell)));
                 track_health(ch, level_db);
-                gate(index, c, level_db, slope_db);
+                gate(index, c, level_db);
                 ch.cell_energy = 0;
-                ch.slope_energy = 0;
                 ch.cell_fill = 0;
             }
         }
-        ch.last_sample = before;
     }
 
     // --- Localisation (issue #6, dsp/localise.hpp): per-channel energy and arrival around the

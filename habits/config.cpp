@@ -240,9 +240,6 @@ const std::vector<Section>& sections() {
         f("rise_window_ms", &DetectorConfig::rise_window_ms, 0, 100, "slow attacks compared this far back, ms");
         f("rearm_db", &DetectorConfig::rearm_db, 0, 60, "fall from the peak before the next candidate, dB");
         f("dead_time_ms", &DetectorConfig::dead_time_ms, 0, 1000, "minimum spacing of candidates, ms");
-        f("tail_rise_db", &DetectorConfig::tail_rise_db, 0, 60,
-          "candidate inside a decaying tail: this far above its predicted decay, dB (0: off)");
-        f("tail_dead_ms", &DetectorConfig::tail_dead_ms, 0, 1000, "... and at least this long after the previous, ms");
         f("fuse_ms", &DetectorConfig::fuse_ms, 0, 1000, "candidates on several channels this close are one, ms");
         f("frame_ms", &DetectorConfig::frame_ms, 1, 100, "FFT frame, ms");
         f("lookahead_s", &DetectorConfig::lookahead_s, 0.01, 5, "audio after an onset seen before deciding, s");
@@ -260,7 +257,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 22 * sizeof(float), "add the new DetectorConfig field to config.cpp");
+static_assert(sizeof(DetectorConfig) == 20 * sizeof(float), "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {
     return fmt::format("{}:{}", file.string(), source.begin.line);
