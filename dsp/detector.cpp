@@ -132,13 +132,11 @@ struct Detector::Impl {
             static_cast<std::size_t>((c.context_s + c.lookahead_s) * 1e3 / std::max(0.5f, c.dead_time_ms)) + 16;
         inputs.reserve(static_cast<std::size_t>(channels));
         for (int i = 0; i < channels; ++i) {
-            History<std::int64_t> onsets(onset_span, std::numeric_limits<std::int64_t>::min() / 2);
-            const auto shapes = static_cast<std::size_t>(onsets.capacity());
             Channel ch{Biquad::highpass(c.highpass_hz, fs),
                        ChannelHistory{History<float>(static_cast<std::size_t>(sample_span)),
                                       History<float>(static_cast<std::size_t>(cell_span), silence_db),
                                       History<float>(static_cast<std::size_t>(cell_span), silence_db),
-                                      std::move(onsets), std::vector<OnsetShape>(shapes)}};
+                                      History<std::int64_t>(onset_span, std::numeric_limits<std::int64_t>::min() / 2)}};
             inputs.push_back(std::move(ch));
         }
         setup_localisation();

@@ -4,7 +4,7 @@
 // channel separates them (mission.md, "What a first experiment showed"); the pair does.
 //
 // AirMeter measures, around a body event's onset, what the air channel heard (the features
-// event.hpp appends after the single-sensor features):
+// event.hpp appends after chain_n):
 //  - per-band body-to-air ratio (<500 Hz, 0.5-2 kHz, 2-6 kHz, >6 kHz and whole band): each
 //    channel's band energy in one FFT frame at the onset over that channel's own tracked
 //    background, body minus air, in dB. Relative to each channel's background so that the two

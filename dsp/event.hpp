@@ -51,8 +51,6 @@ struct Features {
         flux_db,      // spectral novelty: mean rise of log power per bin over the frame before, dB
         local_db,     // peak level over the mean level 20-100 ms before, dB
         chain_n,      // transients chained to this one by gaps under cluster_gap_ms (spinal cluster 2-9, creak 10+)
-        novelty_db,   // spectral shape against the transients within 200 ms: RMS over 6 bands of the band-energy
-                      //   profile's distance from the most similar one's, dB (NaN with no neighbour)
         // The air reference (dsp/dual.hpp), NaN when there is none or it is unhealthy. Appended, so
         // the single-sensor models (trained on the features above) keep their indexes.
         ba_low_db,    // body-to-air ratio below 500 Hz around the onset: body band SNR - air band SNR, dB
@@ -66,7 +64,7 @@ struct Features {
         air_pre_db,   // air activity in the 250 ms before: mean level over its background, dB
         count
     };
-    static constexpr std::size_t single_count = novelty_db + 1;  // features of the single-sensor models
+    static constexpr std::size_t single_count = chain_n + 1;  // features of the single-sensor models
     std::array<float, count> values{};
 
     float& operator[](Index i) { return values[i]; }
@@ -74,11 +72,11 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",   "rise_ms",    "dur20_ms",    "centroid_hz", "spread_hz", "flatness",
-    "low_db",     "high_db",  "crest_db",   "tail_db",     "pre_db",      "voicing",   "rate_hz",
-    "regularity", "after_n",  "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",
-    "flux_db",    "local_db", "chain_n",    "novelty_db",  "ba_low_db",   "ba_mid_db", "ba_high_db",
-    "ba_top_db",  "ba_db",    "air_snr_db", "air_lag_ms",  "air_rate_hz", "air_pre_db"};
+    "level_dbfs", "snr_db",     "rise_ms",    "dur20_ms",    "centroid_hz", "spread_hz",  "flatness",
+    "low_db",     "high_db",    "crest_db",   "tail_db",     "pre_db",      "voicing",    "rate_hz",
+    "regularity", "after_n",    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",     "top_db",
+    "flux_db",    "local_db",   "chain_n",    "ba_low_db",   "ba_mid_db",   "ba_high_db", "ba_top_db",
+    "ba_db",      "air_snr_db", "air_lag_ms", "air_rate_hz", "air_pre_db"};
 
 // Which decision the detector took for an event (issue #8): no air reference in the layout, the
 // dual-sensor model, or the single-sensor model because the air reference was unhealthy.

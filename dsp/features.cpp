@@ -34,14 +34,6 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
     background_power_.resize(spectrum_.bins());
     scratch_.resize(static_cast<std::size_t>(frames_after_ + 8 * cell_));
     decimated_.resize(scratch_.size() / decimation_ + 1);
-    shape_power_.resize(spectrum_.bins());
-    band_of_bin_.resize(spectrum_.bins());
-    for (std::size_t k = 0; k < band_of_bin_.size(); ++k) {
-        const double hz = static_cast<double>(k) * spectrum_.bin_hz();
-        std::size_t band = 0;
-        for (double edge = 400; band + 1 < OnsetShape::bands && hz >= edge; edge *= 2) ++band;
-        band_of_bin_[k] = k == 0 || hz < config.highpass_hz ? OnsetShape::bands : static_cast<unsigned char>(band);
-    }
 }
 
 float FeatureExtractor::peak_db(const ChannelHistory& h, std::int64_t frame, std::int64_t span) const {
@@ -195,67 +187,7 @@ std::int64_t FeatureExtractor::next_onset(const ChannelHistory& h, std::int64_t 
     return limit;
 }
 
-// The shape of the onset at index `index` of h.onsets, measured on first use: one FFT frame
-// from an eighth of a frame before the trigger, like the onset frame of measure(). Null when it
-// was not measured and its audio is no longer (or not yet) held.
-const OnsetShape* FeatureExtractor::shape_of(ChannelHistory& h, std::int64_t index) {
-    const std::int64_t onset = h.onsets.at(index);
-    OnsetShape& s = h.shapes[static_cast<std::size_t>(index) % h.shapes.size()];
-    if (s.onset == onset) return &s;
-    const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
-    if (!h.samples.holds(onset - n / 8) || !h.samples.holds(onset + n - n / 8 - 1)) return nullptr;
-    s.onset = onset;
-    h.samples.copy(onset - n / 8, frame_);
-    spectrum_(frame_, shape_power_);
-    std::array<double, OnsetShape::bands + 1> e{};
-    for (std::size_t k = 0; k < shape_power_.size(); ++k) e[band_of_bin_[k]] += shape_power_[k];
-    double total = 0;
-    for (std::size_t b = 0; b < OnsetShape::bands; ++b) total += e[b];
-    for (std::size_t b = 0; b < OnsetShape::bands; ++b)
-        s.band_db[b] = std::max(-40.0f, power_to_db(e[b]) - power_to_db(total));
-    return &s;
-}
-
-// Spectral novelty against the neighbours: typing strokes resemble each other, and so do the
-// glottal pulses of speech or the rub of breathing; a pop among them does not. The distance from
-// this onset's shape to the most similar of the (up to 16) nearest other onsets within 200 ms
-// either side, as the RMS over the bands of the dB differences; NaN when there is none. (The
-// most similar rather than a median shape: a run of transients has few neighbours in 200 ms, and a
-// median of two or three is half the odd one out.) Neighbours after the onset stop where the
-// lookahead could not hold their frame; an earlier one no longer held (a channel stage 2 did not
-// measure) is left out.
-float FeatureExtractor::novelty(ChannelHistory& h, std::int64_t self) {
-    constexpr std::size_t max_neighbours = 16;
-    const std::int64_t me = first_onset_from(h, self);
-    if (h.shapes.empty() || me >= h.onsets.end() || h.onsets.at(me) != self) return NAN;
-    const OnsetShape* own = shape_of(h, me);
-    if (!own) return NAN;
-    const std::array<float, OnsetShape::bands> mine = own->band_db;
-    const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
-    const auto reach = static_cast<std::int64_t>(0.2 * fs_);
-    const std::int64_t from = self - reach, to = self + std::min(reach, frames_after_ - n);
-    double nearest = INFINITY;
-    std::size_t count = 0;
-    std::int64_t left = me - 1, right = me + 1;
-    while (count < max_neighbours) {
-        const bool has_left = left >= h.onsets.begin() && h.onsets.at(left) >= from;
-        const bool has_right = right < h.onsets.end() && h.onsets.at(right) <= to;
-        if (!has_left && !has_right) break;
-        const bool take_left = has_left && (!has_right || self - h.onsets.at(left) <= h.onsets.at(right) - self);
-        const OnsetShape* s = shape_of(h, take_left ? left-- : right++);
-        ++count;
-        if (!s) continue;
-        double sum = 0;
-        for (std::size_t b = 0; b < OnsetShape::bands; ++b) {
-            const double d = static_cast<double>(mine[b]) - s->band_db[b];
-            sum += d * d;
-        }
-        nearest = std::min(nearest, sum);
-    }
-    return std::isfinite(nearest) ? static_cast<float>(std::sqrt(nearest / OnsetShape::bands)) : NAN;
-}
-
-Measurement FeatureExtractor::measure(ChannelHistory& h, std::int64_t trigger_cell) {
+Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trigger_cell) {
     Measurement m;
     Features& f = m.features;
     const auto rise_cells =
@@ -388,7 +320,6 @@ Measurement FeatureExtractor::measure(ChannelHistory& h, std::int64_t trigger_ce
     f[Features::voicing] = voiced;
 
     rhythm(h, onset, self, peak, f);
-    f[Features::novelty_db] = novelty(h, self);
     return m;
 }
 

@@ -3,9 +3,7 @@
 // channel keeps; allocates only at construction.
 #pragma once
 
-#include <array>
 #include <cstdint>
-#include <limits>
 #include <vector>
 
 #include "dsp/config.hpp"
@@ -15,21 +13,12 @@
 
 namespace popwatch {
 
-// The spectral shape of one recorded onset, for the novelty feature: the energy per band of the
-// frame at its trigger over the frame's total, dB. Stage 2 measures each onset once and keeps it.
-struct OnsetShape {
-    static constexpr std::size_t bands = 6;  // < 400 Hz, 0.4-0.8, 0.8-1.6, 1.6-3.2, 3.2-6.4, > 6.4 kHz
-    std::int64_t onset = std::numeric_limits<std::int64_t>::min();  // the onset frame it describes
-    std::array<float, bands> band_db{};
-};
-
 // What one channel remembers of its recent past.
 struct ChannelHistory {
-    History<float> samples;          // high-passed samples
-    History<float> cell_db;          // mean-square energy per cell, dB full scale
-    History<float> background_db;    // tracked background per cell, dB full scale
-    History<std::int64_t> onsets;    // onset frames of recent candidates
-    std::vector<OnsetShape> shapes;  // shapes of those onsets, by onset index modulo its size (stage 2's cache)
+    History<float> samples;        // high-passed samples
+    History<float> cell_db;        // mean-square energy per cell, dB full scale
+    History<float> background_db;  // tracked background per cell, dB full scale
+    History<std::int64_t> onsets;  // onset frames of recent candidates
 };
 
 struct Measurement {
@@ -48,8 +37,7 @@ class FeatureExtractor {
 
     // Refines the onset of the candidate triggered in cell `trigger_cell` and measures it.
     // Needs the history to hold frames_before() before and frames_after() after the trigger.
-    // Fills the history's shape cache for this onset and its neighbours.
-    Measurement measure(ChannelHistory& history, std::int64_t trigger_cell);
+    Measurement measure(const ChannelHistory& history, std::int64_t trigger_cell);
 
     // Peak level (dBFS) in [frame, frame + span) of a channel: for per-channel levels.
     float peak_db(const ChannelHistory& history, std::int64_t frame, std::int64_t span) const;
@@ -60,8 +48,6 @@ class FeatureExtractor {
     void rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
     static std::int64_t first_onset_from(const ChannelHistory& h, std::int64_t frame);
     std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
-    const OnsetShape* shape_of(ChannelHistory& h, std::int64_t index);
-    float novelty(ChannelHistory& h, std::int64_t self);
 
     DetectorConfig config_;
     double fs_;
@@ -69,8 +55,7 @@ class FeatureExtractor {
     std::int64_t frames_before_, frames_after_;
     std::size_t decimation_;
     PowerSpectrum spectrum_;
-    std::vector<float> frame_, power_, background_power_, scratch_, decimated_, shape_power_;
-    std::vector<unsigned char> band_of_bin_;  // OnsetShape band of each FFT bin (bands = below the high-pass)
+    std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
 };
 
 }  // namespace popwatch
