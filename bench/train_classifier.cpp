@@ -1,6 +1,6 @@
 // Trains the pop (or clunk) classifier with XGBoost (gradient-boosted trees) on features collected from the
 // DEVELOPMENT split (popwatch_collect_features), and writes XGBoost's JSON model, which
-// dsp/tree_model.cpp evaluates at run time without XGBoost. Every fifth recording is held out
+// dsp/tree_model.cpp evaluates at run time without XGBoost. Every fifth recording (by seed) is held out
 // to pick the number of rounds and to report what the threshold means.
 //
 //   build/bench/popwatch_train_classifier --features build/train/features.csv
@@ -52,7 +52,10 @@ void read(const std::string& path, const std::string& target, Data& train, Data&
         std::getline(s, cls, ',');
         std::getline(s, scenario, ',');
         std::getline(s, cause, ',');
-        if (!file_index.count(file)) file_index[file] = static_cast<int>(file_index.size());
+        // Held out by the recording's seed (the name's last number), not by the order the files'
+        // rows arrive in (collect_features writes them as its threads finish), so that reruns
+        // hold out the same files.
+        if (!file_index.count(file)) file_index[file] = std::stoi(file.substr(file.rfind('-') + 1));
         Data& d = file_index[file] % 5 == 4 ? hold : train;
         for (std::size_t k = 0; k < Features::count; ++k) {
             std::getline(s, cell, ',');
