@@ -7,6 +7,7 @@
 #include <optional>
 #include <thread>
 
+#include "dsp/classifier.hpp"
 #include "dsp/detector.hpp"
 
 namespace popwatch {
@@ -19,6 +20,10 @@ double Monitor::now_s() const {
 }
 
 SessionStats Monitor::run(const std::atomic<bool>& stop) {
+    // The models are parsed once per process (a fraction of a second): before the stream runs,
+    // not while its ring fills behind the first decision.
+    const auto& air = options_.layout.air;
+    load_models(options_.detector, std::find(air.begin(), air.end(), true) != air.end());
     input_.open();  // the first open's failure is the caller's: there is nothing to monitor
     start_ = std::chrono::steady_clock::now();
     segment_start_s_ = 0;
