@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     bool quick = false;
     app.add_flag("--quick", quick,
-                 "Decide as listen --quick does (20 ms lookahead; its buffering and poll unless "
+                 "Decide as listen --quick does (12 ms lookahead; its buffering and poll unless "
                  "--input-latency-ms is given)");
     CLI11_PARSE(app, argc, argv);
     if (quick && app.count("--input-latency-ms") == 0) input_latency_ms = quick_buffer_s * 1e3;

@@ -46,11 +46,11 @@ struct DetectorConfig {
     // --- quick decisions (listen --quick, issue #4) ------------------------------------------
     // Decide `quick_lookahead_s` after each onset instead of `lookahead_s`, with models trained on
     // features measured that way (dsp/models/quick_*.json, bench/train.sh): a pop is printed about
-    // 30 ms after it happens instead of about 290 ms. What it costs is measured, not guessed: the
+    // 25 ms after it happens instead of about 290 ms. What it costs is measured, not guessed: the
     // quick rows of BENCHMARKS.md's accuracy table (no key releases, echoes or voicing to see yet).
     // No two-sensor model is trained for it, so it refuses an air reference.
     float quick_lookahead_s = 0.012f;  // the pop itself (~6 ms) and its first ring; what the quick models saw
-    float quick_pop_threshold = 0.8f;  // chosen on the dev split's held-out training fifth, like pop_threshold
+    float quick_pop_threshold = 0.8f;  // pop_threshold's value; on dev it gave 4 false pops/h to the full model's 6
     bool quick = false;
 
     // The lookahead in effect: quick_lookahead_s when quick.

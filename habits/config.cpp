@@ -253,10 +253,10 @@ const std::vector<Section>& sections() {
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
         d.fields.push_back(flag("quick", &Config::detector, &DetectorConfig::quick,
-                                "decide quick_lookahead_s after each onset (listen --quick): ~30 ms to a printed pop, "
+                                "decide quick_lookahead_s after each onset (listen --quick): ~25 ms to a printed pop, "
                                 "less accurate"));
         f("quick_lookahead_s", &DetectorConfig::quick_lookahead_s, 0.01, 5,
-          "quick: audio after an onset seen before deciding, s (the quick models were trained at 0.02)");
+          "quick: audio after an onset seen before deciding, s (the quick models were trained at 0.012)");
         f("quick_pop_threshold", &DetectorConfig::quick_pop_threshold, 0, 1, "quick: P(pop) needed to report a pop");
         s.push_back(std::move(d));
         return s;

@@ -91,7 +91,7 @@ int run(const ListenOptions& o) {
                                     std::to_string(o.channels) + ") the air reference; name a body site first");
     if (o.episode_gap && o.episode_gap->count() > 0) options.detector.episode_gap_s = o.episode_gap_s;
     options.duration_s = o.for_s;
-    // --quick (or quick = true in the config): decide 20 ms after an onset, and buffer little so
+    // --quick (or quick = true in the config): decide 12 ms after an onset, and buffer little so
     // the capture path does not add back what the detector saved (BENCHMARKS.md, latency table).
     if (o.quick) options.detector.quick = true;
     const bool quick = options.detector.quick;
@@ -228,7 +228,7 @@ void register_listen(CLI::App& app, int& exit_code) {
                     ->capture_default_str()
                     ->check(CLI::Range(1.0, 1000.0));
     cmd->add_flag("--quick", o->quick,
-                  "Decide 20 ms after each onset instead of 250 ms: a pop is printed ~30 ms after it happens\n"
+                  "Decide 12 ms after each onset instead of 250 ms: a pop is printed ~25 ms after it happens\n"
                   "instead of ~290 ms, with models trained for it and somewhat lower accuracy (BENCHMARKS.md).\n"
                   "Not with an air reference. Also `quick = true` in the config's [detector] table");
     cmd->add_option("--keep-clips", o->keep_clips,

@@ -88,10 +88,10 @@ struct MonitorOptions {
 inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2, 0.005, 0.05); }
 
 // listen --quick (DetectorConfig::quick): the device buffering and poll that keep the capture
-// path's share of the latency to a few ms on top of the detector's 20 ms (BENCHMARKS.md,
-// "Detection latency"); a wake-up every 5 ms costs little next to the sound server's own.
+// path's share of the latency to a few ms on top of the detector's 12 ms (BENCHMARKS.md,
+// "Detection latency"); a wake-up every 10 ms: 5 ms took 3 ms off the median for ~0.4 % of a core.
 constexpr double quick_buffer_s = 0.05;
-constexpr double quick_poll_s = 0.005;
+constexpr double quick_poll_s = 0.01;
 
 class Monitor {
    public:
