@@ -49,6 +49,24 @@ constexpr double rate = 48000;
 // then two more episodes.
 const std::vector<double> pop_times{0.6, 0.93, 2.1, 3.25};
 
+// Plays `wav` into the default source (the "microphone"), lets the server's buffering drain,
+// then stops listen with `signal` and returns what it printed.
+test::Run play_then_stop(test::Background& listen, const fs::path& wav, int signal = SIGINT) {
+    REQUIRE(std::system(("paplay --device=virt " + wav.string()).c_str()) == 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    listen.signal(signal);
+    return listen.finish(10);
+}
+
+// Exactly pop_times' pops, spaced as played (±15 ms).
+void check_pops_as_played(const std::vector<Row>& rows) {
+    REQUIRE(rows.size() == pop_times.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        CHECK(rows[i].kind == "pop");
+        if (i > 0) CHECK(rows[i].time_s - rows[i - 1].time_s == Approx(pop_times[i] - pop_times[i - 1]).margin(0.015));
+    }
+}
+
 }  // namespace
 
 TEST_CASE("listen hears pops played into the sound server, with their spacing, and stops on SIGINT",
@@ -63,11 +81,7 @@ TEST_CASE("listen hears pops played into the sound server, with their spacing, a
     test::Background listen(
         "listen --format csv --episode-gap 0.5 --db " + db.string() + " --keep-clips " + (dir / "clips").string(), dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));  // audio is flowing
-    const std::string play = "paplay --device=virt " + (dir / "pops.wav").string();
-    REQUIRE(std::system(play.c_str()) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server's buffering
-    listen.signal(SIGINT);
-    const auto r = listen.finish(10);
+    const auto r = play_then_stop(listen, dir / "pops.wav");
     INFO(r.err);
     REQUIRE(r.code == 0);
 
@@ -77,11 +91,7 @@ TEST_CASE("listen hears pops played into the sound server, with their spacing, a
     CHECK(lines[0] == "file,time_s,duration_s,kind,confidence,channel,site,position_cm,episode");
     const auto rows = parse_csv(lines);
     INFO(r.out);
-    REQUIRE(rows.size() == pop_times.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        CHECK(rows[i].kind == "pop");
-        if (i > 0) CHECK(rows[i].time_s - rows[i - 1].time_s == Approx(pop_times[i] - pop_times[i - 1]).margin(0.015));
-    }
+    check_pops_as_played(rows);
     CHECK(rows[0].episode == rows[1].episode);
     CHECK(rows[1].episode != rows[2].episode);
     CHECK(rows[2].episode != rows[3].episode);
@@ -135,20 +145,11 @@ TEST_CASE("listen --quick hears the same pops with their spacing", "[cli][listen
     test::write_wav(dir / "pops.wav", x, static_cast<int>(rate));
     test::Background listen("listen --quick --no-record --format csv", dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));
-    const std::string play = "paplay --device=virt " + (dir / "pops.wav").string();
-    REQUIRE(std::system(play.c_str()) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    listen.signal(SIGINT);
-    const auto r = listen.finish(10);
+    const auto r = play_then_stop(listen, dir / "pops.wav");
     INFO(r.err);
     REQUIRE(r.code == 0);
-    const auto rows = parse_csv(test::lines(r.out));
     INFO(r.out);
-    REQUIRE(rows.size() == pop_times.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        CHECK(rows[i].kind == "pop");
-        if (i > 0) CHECK(rows[i].time_s - rows[i - 1].time_s == Approx(pop_times[i] - pop_times[i - 1]).margin(0.015));
-    }
+    check_pops_as_played(parse_csv(test::lines(r.out)));
 }
 
 TEST_CASE("listen --quick refuses an air reference (no two-sensor model for it)", "[cli][listen]") {
@@ -322,10 +323,7 @@ TEST_CASE("listen survives a sound server restart: offline, back online, still h
     REQUIRE(std::system((pulse + "start " + runtime + " >/dev/null").c_str()) == 0);
     REQUIRE(listen.wait_for_stderr("back online", 20));
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    REQUIRE(std::system(("paplay --device=virt " + (dir / "pop.wav").string()).c_str()) == 0);
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    listen.signal(SIGTERM);
-    const auto r = listen.finish(10);
+    const auto r = play_then_stop(listen, dir / "pop.wav", SIGTERM);
     INFO(r.err);
     CHECK(r.code == 0);
     const auto rows = parse_csv(test::lines(r.out));
