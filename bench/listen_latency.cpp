@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
     MonitorOptions options;
     options.duration_s = seconds;
     options.detector.quick = quick;
-    options.poll_s = quick ? quick_poll_s : poll_interval_s(in.latency_s > 0 ? in.latency_s : 0.01);  // as listen
+    options.poll_s = listen_poll_s(quick, in.latency_s > 0 ? in.latency_s : 0.01);  // as listen does
     Monitor monitor(input, {&sink}, options);
     sink.monitor = &monitor;
 

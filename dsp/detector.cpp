@@ -467,13 +467,17 @@ Detector::Detector(const DetectorConfig& config, double sample_rate, int channel
     if (!(sample_rate >= 8000 && sample_rate <= 384000))
         throw std::invalid_argument("sample rate must be 8000-384000 Hz");
     if (channels < 1 || channels > 64) throw std::invalid_argument("channel count must be 1-64");
+    check_layout(config, channels, layout);
+    impl_ = std::make_unique<Impl>(config, sample_rate, channels, layout);
+}
+
+void Detector::check_layout(const DetectorConfig& config, int channels, const SensorLayout& layout) {
     if (layout.body_channels(channels) == 0)
         throw std::invalid_argument("every channel is an air reference: at least one must be a body sensor");
     if (config.quick && layout.body_channels(channels) < channels)
         throw std::invalid_argument(
-            "quick decisions have no two-sensor model yet: use the air reference without --quick, or --quick without "
-            "it");
-    impl_ = std::make_unique<Impl>(config, sample_rate, channels, layout);
+            "--quick has no two-sensor model yet: listen with the air reference without --quick, or --quick "
+            "without it");
 }
 
 Detector::~Detector() = default;

@@ -46,6 +46,10 @@ class Detector {
     // sensors are; the default is every channel a body sensor at an unknown position. Throws
     // std::invalid_argument when no channel is a body sensor.
     Detector(const DetectorConfig& config, double sample_rate, int channels, const SensorLayout& layout = {});
+    // The constructor's checks of the layout against the config, for callers that want to refuse
+    // a setup before opening anything: throws std::invalid_argument when no channel is a body
+    // sensor, or when quick decisions are asked for with an air reference.
+    static void check_layout(const DetectorConfig& config, int channels, const SensorLayout& layout);
     ~Detector();
     Detector(Detector&&) noexcept;
     Detector& operator=(Detector&&) noexcept;

@@ -117,29 +117,21 @@ float TreeModel::contributions(const Features& f, std::array<float, Features::co
     return bias;
 }
 
-const TreeModel& default_pop_model() {
-    static const TreeModel model = TreeModel::from_xgboost_json(pop_classifier_json);
+namespace {
+
+// One shipped model, parsed from its embedded JSON on first use (once per process).
+template <const char* const& json>
+const TreeModel& embedded() {
+    static const TreeModel model = TreeModel::from_xgboost_json(json);
     return model;
 }
 
-const TreeModel& default_dual_model() {
-    static const TreeModel model = TreeModel::from_xgboost_json(dual_classifier_json);
-    return model;
-}
+}  // namespace
 
-const TreeModel& default_clunk_model() {
-    static const TreeModel model = TreeModel::from_xgboost_json(clunk_classifier_json);
-    return model;
-}
-
-const TreeModel& quick_pop_model() {
-    static const TreeModel model = TreeModel::from_xgboost_json(quick_pop_classifier_json);
-    return model;
-}
-
-const TreeModel& quick_clunk_model() {
-    static const TreeModel model = TreeModel::from_xgboost_json(quick_clunk_classifier_json);
-    return model;
-}
+const TreeModel& default_pop_model() { return embedded<pop_classifier_json>(); }
+const TreeModel& default_dual_model() { return embedded<dual_classifier_json>(); }
+const TreeModel& default_clunk_model() { return embedded<clunk_classifier_json>(); }
+const TreeModel& quick_pop_model() { return embedded<quick_pop_classifier_json>(); }
+const TreeModel& quick_clunk_model() { return embedded<quick_clunk_classifier_json>(); }
 
 }  // namespace popwatch

@@ -95,12 +95,10 @@ int run(const ListenOptions& o) {
     // the capture path does not add back what the detector saved (BENCHMARKS.md, latency table).
     if (o.quick) options.detector.quick = true;
     const bool quick = options.detector.quick;
-    if (quick && (!o.air_device.empty() || options.layout.body_channels(o.channels) < o.channels))
-        throw std::invalid_argument(
-            "--quick has no two-sensor model yet: listen with the air reference without --quick, or --quick "
-            "without it");
+    // Refused here, before any device opens (the air device is the channel after the body's).
+    Detector::check_layout(options.detector, o.channels + (o.air_device.empty() ? 0 : 1), options.layout);
     const double buffer_ms = o.buffer->count() > 0 ? o.buffer_ms : quick ? quick_buffer_s * 1e3 : o.buffer_ms;
-    options.poll_s = quick ? quick_poll_s : poll_interval_s(buffer_ms / 1000);
+    options.poll_s = listen_poll_s(quick, buffer_ms / 1000);
 
     const bool status = isatty(STDERR_FILENO) != 0;
     // For the whole session: the audio libraries' noise would break the status line.

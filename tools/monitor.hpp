@@ -92,6 +92,8 @@ inline double poll_interval_s(double buffer_s) { return std::clamp(buffer_s / 2,
 // "Detection latency"); a wake-up every 10 ms: 5 ms took 3 ms off the median for ~0.4 % of a core.
 constexpr double quick_buffer_s = 0.05;
 constexpr double quick_poll_s = 0.01;
+// The poll listen uses: quick_poll_s with --quick, else poll_interval_s of its buffering.
+inline double listen_poll_s(bool quick, double buffer_s) { return quick ? quick_poll_s : poll_interval_s(buffer_s); }
 
 class Monitor {
    public:
