@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../dsp/test_signals.hpp"
+#include "dsp/classifier.hpp"
 
 using namespace popwatch;
 
@@ -212,6 +213,9 @@ TEST_CASE("monitor stops when asked from another thread", "[tools][monitor]") {
     std::atomic<bool> never{false};
     FakeInput input(test::noise(60, rate, 0.001f), rate, 1, never);
     Recorder sink;
+    // The session's clock starts once the models are built (Monitor::run builds them before it
+    // opens the input); build them first so the 200 ms below count from the session's start.
+    load_models(fast_options().detector, false);
     std::thread stopper([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         stop = true;
