@@ -4,7 +4,7 @@
 // BENCHMARKS.md. Optionally runs `aubioonset` (default method) on the same audio as the reference
 // point, and scores the real office recordings in ../shared/datasets/real.
 //
-//   build/bench/popwatch_accuracy                  # the full set: both splits, ~4 h of audio
+//   build/bench/popwatch_accuracy                  # the full set: both splits, 3.7 h of audio
 //   build/bench/popwatch_accuracy --aubio          # ...plus the aubioonset reference
 //   build/bench/popwatch_accuracy --quick          # decided as listen --quick does
 //   build/bench/popwatch_accuracy --smoke --min-pop-f1 0.8 --max-false-per-hour 5   # CI floor
@@ -12,12 +12,15 @@
 #include <sndfile.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "capture/file_source.hpp"
@@ -35,6 +38,7 @@ namespace {
 struct Item {
     synth::Options options;
     std::string name;
+    std::string variant;  // appended to the scenario in the tables, e.g. " (clunks 2/min)"
 };
 
 // The fixed benchmark set. Sample rates cycle through 48, 44.1 and 16 kHz.
@@ -43,11 +47,14 @@ std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& spl
     const double rates[] = {48000, 44100, 16000};
     for (synth::Split split : splits) {
         const std::uint64_t base = smoke ? 3000 : split == synth::Split::dev ? 1000 : 2000;
-        const auto add = [&](synth::Scenario scenario, int files, double minutes) {
-            for (int i = 0; i < files; ++i) {
+        const auto add = [&](synth::Scenario scenario, int files, double minutes, int first = 0,
+                             std::optional<double> clunks_per_min = {}, const std::string& variant = "") {
+            for (int i = first; i < first + files; ++i) {
                 Item item;
                 item.options.scenario = scenario;
                 item.options.split = split;
+                item.options.clunks_per_min = clunks_per_min;
+                item.variant = variant;
                 item.options.seed = base + static_cast<std::uint64_t>(scenario) * 100 + static_cast<std::uint64_t>(i);
                 item.options.minutes = minutes;
                 item.options.sample_rate = rates[i % 3];
@@ -64,6 +71,9 @@ std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& spl
             add(synth::Scenario::contact, 4, 5);
             add(synth::Scenario::ambient, 4, 5);
             add(synth::Scenario::negatives, 12, 5);
+            // Clunks are rare in the scenes above (about 1 in 10 minutes): too few to measure
+            // clunk recall. Two more contact files per split with 2 clunks a minute.
+            add(synth::Scenario::contact, 2, 5, 50, 2.0, " (clunks 2/min)");
         }
     }
     return items;
@@ -188,6 +198,53 @@ void real_recordings(const std::string& real_dir, const DetectorConfig& config) 
     }
 }
 
+// Pop recall by the labelled pop's SNR (synthesiser's per-event SNR, datasets/synth.hpp), with
+// the same one-to-one matching as the scores.
+constexpr std::array<double, 4> snr_edges{10, 15, 20, 25};
+using SnrBands = std::array<std::pair<int, int>, snr_edges.size() + 1>;  // labelled, found
+
+SnrBands recall_by_snr(const synth::Scene& scene, const std::vector<Event>& events) {
+    std::vector<double> reference, snr, estimate;
+    for (const synth::Label& l : scene.labels)
+        if (l.kind == Kind::pop) reference.push_back(l.time_s), snr.push_back(l.snr_db);
+    for (const Event& e : events)
+        if (e.kind == Kind::pop) estimate.push_back(e.time_s);
+    std::vector<bool> found(reference.size(), false);
+    for (const Match& m : match_events(reference, estimate, ScoreOptions{}.tolerance_s)) found[m.reference] = true;
+    SnrBands bands{};
+    for (std::size_t i = 0; i < reference.size(); ++i) {
+        const auto band =
+            static_cast<std::size_t>(std::upper_bound(snr_edges.begin(), snr_edges.end(), snr[i]) - snr_edges.begin());
+        ++bands[band].first;
+        bands[band].second += found[i];
+    }
+    return bands;
+}
+
+void snr_table(const std::vector<Item>& items, const std::vector<SnrBands>& bands) {
+    std::map<std::string, SnrBands> rows;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        SnrBands& row = rows[fmt::format("{} {}{}", synth::split_name(items[i].options.split),
+                                         synth::scenario_name(items[i].options.scenario), items[i].variant)];
+        for (std::size_t b = 0; b < row.size(); ++b)
+            row[b].first += bands[i][b].first, row[b].second += bands[i][b].second;
+    }
+    fmt::print("\nPop recall by the pop's SNR (found / labelled):\n\n| split / scenario | < {:.0f} dB |", snr_edges[0]);
+    for (std::size_t b = 1; b < snr_edges.size(); ++b)
+        fmt::print(" {:.0f}-{:.0f} dB |", snr_edges[b - 1], snr_edges[b]);
+    fmt::print(" >= {:.0f} dB |\n|---|", snr_edges.back());
+    for (std::size_t b = 0; b <= snr_edges.size(); ++b) fmt::print("---|");
+    fmt::print("\n");
+    for (const auto& [name, row] : rows) {
+        if (std::all_of(row.begin(), row.end(), [](const auto& c) { return c.first == 0; })) continue;
+        fmt::print("| {} |", name);
+        for (const auto& [labelled, found] : row)
+            fmt::print(" {}/{} ({}) |", found, labelled,
+                       labelled ? fmt::format("{:.2f}", static_cast<double>(found) / labelled) : "—");
+        fmt::print("\n");
+    }
+}
+
 // One row per labelled pop or clunk: what the detector made of it. For finding where recall is
 // lost; use it on the dev split only (looking at test-split misses is tuning on the test split).
 void write_misses(std::FILE* out, const std::string& name, const synth::Scene& scene,
@@ -266,6 +323,7 @@ int main(int argc, char** argv) {
     if (aubio) fs::create_directories(tmp);
 
     std::vector<Score> ours(items.size()), reference(items.size());
+    std::vector<SnrBands> snr_bands(items.size());
     std::atomic<std::size_t> next{0}, done{0};
     std::mutex print;
     std::vector<std::thread> pool_threads;
@@ -278,6 +336,7 @@ int main(int argc, char** argv) {
                 const auto confounders = synth::confounders(scene);
                 const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config);
                 ours[i] = score_file(events, truth, duration, {}, &confounders);
+                snr_bands[i] = recall_by_snr(scene, events);
                 if (aubio)
                     reference[i] =
                         score_file(aubio_onsets(scene, tmp, items[i].name), truth, duration, {}, &confounders);
@@ -294,8 +353,8 @@ int main(int argc, char** argv) {
     const auto group = [&](const std::vector<Score>& scores) {
         std::map<std::string, std::vector<Score>> g;
         for (std::size_t i = 0; i < items.size(); ++i)
-            g[fmt::format("{} {}", synth::split_name(items[i].options.split),
-                          synth::scenario_name(items[i].options.scenario))]
+            g[fmt::format("{} {}{}", synth::split_name(items[i].options.split),
+                          synth::scenario_name(items[i].options.scenario), items[i].variant)]
                 .push_back(scores[i]);
         return g;
     };
@@ -303,6 +362,7 @@ int main(int argc, char** argv) {
     fmt::print("Matching: {}\n", matching_rule({}));
     scenario_table(groups, "popwatch, per split and scenario:");
     confounder_table(groups, "False pops by cause (all scenarios):");
+    snr_table(items, snr_bands);
     if (aubio) {
         scenario_table(group(reference), "aubioonset (default method, every onset counted as a pop), same audio:");
     }

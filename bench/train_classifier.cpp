@@ -98,6 +98,9 @@ int main(int argc, char** argv) {
     app.add_flag("--dual", dual,
                  "Use the air reference's features too (the dual model; data from collect_features --dual)");
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
+    double pos_weight = 0;
+    app.add_option("--pos-weight", pos_weight,
+                   "Weight of a positive row against a negative (default: 5 for pops, 2 for clunks)");
     CLI11_PARSE(app, argc, argv);
     used = dual ? Features::count : Features::single_count;
     try {
@@ -109,6 +112,9 @@ int main(int argc, char** argv) {
         BoosterHandle booster;
         DMatrixHandle both[] = {dtrain, dhold};
         XGB(XGBoosterCreate(both, 2, &booster));
+        // Pops are rare among candidates; weight them up, but not to balance (that would trade
+        // false pops for recall).
+        const std::string weight = pos_weight > 0 ? fmt::format("{}", pos_weight) : target == "pop" ? "5" : "2";
         const std::map<std::string, std::string> params{{"objective", "binary:logistic"},
                                                         {"eval_metric", "logloss"},
                                                         {"tree_method", "hist"},
@@ -120,9 +126,7 @@ int main(int argc, char** argv) {
                                                         {"lambda", "2"},
                                                         {"seed", "1"},
                                                         {"nthread", "2"},
-                                                        // Pops are rare among candidates; weight them up, but not to
-                                                        // balance (that would trade false pops for recall).
-                                                        {"scale_pos_weight", target == "pop" ? "5" : "2"}};
+                                                        {"scale_pos_weight", weight}};
         for (const auto& [k, v] : params) XGB(XGBoosterSetParam(booster, k.c_str(), v.c_str()));
         const char* names[] = {"train", "hold"};
         double best = 1e9;

@@ -78,7 +78,13 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
     }
     std::snprintf(line, sizeof line, ", ...); a %s from %.2f%s\n", clunk ? "clunk" : "pop",
                   clunk ? c.clunk_threshold : pop_threshold(c, dual), c.quick ? " (quick models)" : "");
-    return out + line;
+    out += line;
+    if (!clunk) {  // the clunk model spoke first and said no: say by how much
+        std::snprintf(line, sizeof line, "  not a clunk: P(clunk) %.3f; a clunk from %.2f\n",
+                      decision.clunk_probability, c.clunk_threshold);
+        out += line;
+    }
+    return out;
 }
 
 }  // namespace popwatch

@@ -132,6 +132,8 @@ TEST_CASE("explain: --explain says why", "[cli][analyze]") {
     REQUIRE(r.code == 0);
     CHECK(r.out.find("rise_ms=") != std::string::npos);
     CHECK(r.out.find("why:") != std::string::npos);
+    // A pop was first not a clunk: the explanation says how far from one it was.
+    CHECK(r.out.find("not a clunk: P(clunk) ") != std::string::npos);
 }
 
 TEST_CASE("several files come out in argument order, whatever finishes first", "[cli][analyze]") {
