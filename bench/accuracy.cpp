@@ -41,6 +41,12 @@ struct Item {
     std::string variant;  // appended to the scenario in the tables, e.g. " (clunks 2/min)"
 };
 
+// The table row an item is pooled into: "dev contact", "test contact (clunks 2/min)".
+std::string row_name(const Item& item) {
+    return fmt::format("{} {}{}", synth::split_name(item.options.split), synth::scenario_name(item.options.scenario),
+                       item.variant);
+}
+
 // The fixed benchmark set. Sample rates cycle through 48, 44.1 and 16 kHz.
 std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& splits) {
     std::vector<Item> items;
@@ -224,8 +230,7 @@ SnrBands recall_by_snr(const synth::Scene& scene, const std::vector<Event>& even
 void snr_table(const std::vector<Item>& items, const std::vector<SnrBands>& bands) {
     std::map<std::string, SnrBands> rows;
     for (std::size_t i = 0; i < items.size(); ++i) {
-        SnrBands& row = rows[fmt::format("{} {}{}", synth::split_name(items[i].options.split),
-                                         synth::scenario_name(items[i].options.scenario), items[i].variant)];
+        SnrBands& row = rows[row_name(items[i])];
         for (std::size_t b = 0; b < row.size(); ++b)
             row[b].first += bands[i][b].first, row[b].second += bands[i][b].second;
     }
@@ -352,10 +357,7 @@ int main(int argc, char** argv) {
 
     const auto group = [&](const std::vector<Score>& scores) {
         std::map<std::string, std::vector<Score>> g;
-        for (std::size_t i = 0; i < items.size(); ++i)
-            g[fmt::format("{} {}{}", synth::split_name(items[i].options.split),
-                          synth::scenario_name(items[i].options.scenario), items[i].variant)]
-                .push_back(scores[i]);
+        for (std::size_t i = 0; i < items.size(); ++i) g[row_name(items[i])].push_back(scores[i]);
         return g;
     };
     const auto groups = group(ours);
