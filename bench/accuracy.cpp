@@ -128,15 +128,15 @@ void scenario_table(const std::map<std::string, std::vector<Score>>& groups, con
     fmt::print("\n{}\n\n", title);
     fmt::print(
         "| split / scenario | audio (h) | pops (lab/det) | pop P | pop R | pop F1 | episode P | episode R | episode F1 "
-        "| clunk recall | clunks as pops | false pops / h (negatives) | timing median / p95 (ms) |\n");
-    fmt::print("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        "| clunk recall | false clunks | clunks as pops | false pops / h (negatives) | timing median / p95 (ms) |\n");
+    fmt::print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (const auto& [name, scores] : groups) {
         const Score s = pool(scores);
-        fmt::print("| {} | {:.2f} | {}/{} | {} | {} | {} | {} | {} | {} | {} ({}/{}) | {} | {} | {} / {} |\n", name,
-                   s.duration_s / 3600, s.pops.reference(), s.pops.detected(), num(s.pops.precision()),
+        fmt::print("| {} | {:.2f} | {}/{} | {} | {} | {} | {} | {} | {} | {} ({}/{}) | {} | {} | {} | {} / {} |\n",
+                   name, s.duration_s / 3600, s.pops.reference(), s.pops.detected(), num(s.pops.precision()),
                    num(s.pops.recall()), num(s.pops.f1()), num(s.episodes.precision()), num(s.episodes.recall()),
-                   num(s.episodes.f1()), num(s.clunks.recall()), s.clunks.tp, s.clunks.reference(), s.clunks_as_pops,
-                   s.negative_duration_s > 0 ? num(s.false_pops_per_negative_hour(), "{:.2f}") : "—",
+                   num(s.episodes.f1()), num(s.clunks.recall()), s.clunks.tp, s.clunks.reference(), s.clunks.fp,
+                   s.clunks_as_pops, s.negative_duration_s > 0 ? num(s.false_pops_per_negative_hour(), "{:.2f}") : "—",
                    num(s.median_abs_error_s() * 1e3, "{:.2f}"), num(s.p95_abs_error_s() * 1e3, "{:.2f}"));
     }
 }

@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 #include "dsp/event.hpp"
 
@@ -35,32 +36,46 @@ struct Data {
     std::size_t rows() const { return y.size(); }
 };
 
-// Features the model uses: the first `used` columns of the CSV's feature columns.
-std::size_t used = Features::single_count;
+// Features the model uses (indexes into Features), read from the CSV's columns by name.
+std::vector<std::size_t> used;
+// The CSV each recording came from: the same recording in two would be counted twice.
+std::map<std::string, std::string> source;
 
 void read(const std::string& path, const std::string& target, Data& train, Data& hold) {
     std::ifstream in(path);
     if (!in) throw std::runtime_error("cannot read " + path);
-    std::string line;
+    std::string line, cell;
     std::getline(in, line);
+    // Which CSV column holds each used feature (collect_features writes file,time_s,class,
+    // scenario,cause then every feature; an older CSV lacks the features added since).
+    std::vector<std::string> header;
+    for (std::stringstream s(line); std::getline(s, cell, ',');) header.push_back(cell);
+    std::vector<std::size_t> column;
+    for (std::size_t k : used) {
+        const auto at = std::find(header.begin(), header.end(), feature_names[k]);
+        if (at == header.end())
+            throw std::runtime_error(path + " has no column " + std::string(feature_names[k]) +
+                                     ": collect the features again");
+        column.push_back(static_cast<std::size_t>(at - header.begin()));
+    }
     std::map<std::string, int> file_index;
+    std::vector<std::string> cells;
     while (std::getline(in, line)) {
-        std::stringstream s(line);
-        std::string file, time, cls, scenario, cause, cell;
-        std::getline(s, file, ',');
-        std::getline(s, time, ',');
-        std::getline(s, cls, ',');
-        std::getline(s, scenario, ',');
-        std::getline(s, cause, ',');
+        cells.clear();
+        for (std::stringstream s(line); std::getline(s, cell, ',');) cells.push_back(cell);
+        if (cells.size() < header.size()) throw std::runtime_error(path + ": short row: " + line);
+        const std::string& file = cells[0];
         // Held out by the recording's seed (the name's last number), not by the order the files'
         // rows arrive in (collect_features writes them as its threads finish), so that reruns
         // hold out the same files.
-        if (!file_index.count(file)) file_index[file] = std::stoi(file.substr(file.rfind('-') + 1));
-        Data& d = file_index[file] % 5 == 4 ? hold : train;
-        for (std::size_t k = 0; k < Features::count; ++k) {
-            std::getline(s, cell, ',');
-            if (k < used) d.x.push_back(std::stof(cell));
+        if (!file_index.count(file)) {
+            file_index[file] = std::stoi(file.substr(file.rfind('-') + 1));
+            if (!source.emplace(file, path).second)
+                throw std::runtime_error(file + " is in both " + source[file] + " and " + path);
         }
+        Data& d = file_index[file] % 5 == 4 ? hold : train;
+        for (std::size_t c : column) d.x.push_back(std::stof(cells[c]));
+        const std::string &cls = cells[2], &scenario = cells[3], &cause = cells[4];
         d.y.push_back(cls == target ? 1.0f : 0.0f);
         d.file.push_back(file);
         d.scenario.push_back(scenario);
@@ -70,10 +85,10 @@ void read(const std::string& path, const std::string& target, Data& train, Data&
 
 DMatrixHandle matrix(const Data& d) {
     DMatrixHandle m;
-    XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), used, NAN, &m));
+    XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), used.size(), NAN, &m));
     XGB(XGDMatrixSetFloatInfo(m, "label", d.y.data(), d.rows()));
     std::vector<const char*> names;
-    for (std::size_t k = 0; k < used; ++k) names.push_back(feature_names[k].data());
+    for (std::size_t k : used) names.push_back(feature_names[k].data());
     XGB(XGDMatrixSetStrFeatureInfo(m, "feature_name", names.data(), names.size()));
     return m;
 }
@@ -82,10 +97,12 @@ DMatrixHandle matrix(const Data& d) {
 
 int main(int argc, char** argv) {
     CLI::App app{"Train the pop classifier (XGBoost) on dev-split features"};
-    std::string features = "build/train/features.csv", out = "dsp/models/pop_classifier.json";
+    std::vector<std::string> features{"build/train/features.csv"};
+    std::string out = "dsp/models/pop_classifier.json";
     int rounds = 300, depth = 4;
     double eta = 0.08, hold_hours = 0;
-    app.add_option("--features", features, "CSV from popwatch_collect_features");
+    app.add_option("--features", features,
+                   "CSV from popwatch_collect_features (several: their rows together; recordings must not repeat)");
     app.add_option("--out", out, "Model to write (XGBoost JSON)");
     app.add_option("--rounds", rounds, "Boosting rounds (the best on the held-out files is kept)");
     app.add_option("--depth", depth, "Tree depth");
@@ -97,15 +114,21 @@ int main(int argc, char** argv) {
     bool dual = false;
     app.add_flag("--dual", dual,
                  "Use the air reference's features too (the dual model; data from collect_features --dual)");
+    bool body = false;
+    app.add_flag("--body", body,
+                 "Use the thud-body features too (body_low_db .. ring_hz: what rings on below 400 Hz; the clunk "
+                 "model)");
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     double pos_weight = 0;
     app.add_option("--pos-weight", pos_weight,
                    "Weight of a positive row against a negative (default: 5 for pops, 2 for clunks)");
     CLI11_PARSE(app, argc, argv);
-    used = dual ? Features::count : Features::single_count;
+    for (std::size_t k = 0; k < Features::count; ++k)
+        if (k < Features::single_count || (dual && Features::is_air(k)) || (body && k >= Features::air_end))
+            used.push_back(k);
     try {
         Data train, hold;
-        read(features, target, train, hold);
+        for (const auto& path : features) read(path, target, train, hold);
         const auto positives = std::count(train.y.begin(), train.y.end(), 1.0f);
         fmt::print("training rows {} ({} {}s), held-out rows {}\n", train.rows(), positives, target, hold.rows());
         DMatrixHandle dtrain = matrix(train), dhold = matrix(hold);
@@ -162,12 +185,13 @@ int main(int argc, char** argv) {
         }
         if (!predictions.empty()) {
             std::ofstream pred(predictions);
-            pred << "p,y,scenario,cause";
-            for (std::size_t k = 0; k < used; ++k) pred << ',' << feature_names[k];
+            pred << "p,y,file,scenario,cause";
+            for (std::size_t k : used) pred << ',' << feature_names[k];
             pred << '\n';
             for (bst_ulong i = 0; i < n; ++i) {
-                pred << p[i] << ',' << hold.y[i] << ',' << hold.scenario[i] << ',' << hold.cause[i];
-                for (std::size_t k = 0; k < used; ++k) pred << ',' << hold.x[i * used + k];
+                pred << p[i] << ',' << hold.y[i] << ',' << hold.file[i] << ',' << hold.scenario[i] << ','
+                     << hold.cause[i];
+                for (std::size_t k = 0; k < used.size(); ++k) pred << ',' << hold.x[i * used.size() + k];
                 pred << '\n';
             }
         }
@@ -178,7 +202,7 @@ int main(int argc, char** argv) {
         for (const auto& [c, k] : causes) fmt::print(" {}={}", c, k);
         fmt::print("\n");
         std::vector<const char*> names_c;
-        for (std::size_t k = 0; k < used; ++k) names_c.push_back(feature_names[k].data());
+        for (std::size_t k : used) names_c.push_back(feature_names[k].data());
         XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", names_c.data(), names_c.size()));
         XGB(XGBoosterSaveModel(booster, out.c_str()));
         fmt::print("wrote {}\n", out);

@@ -18,6 +18,7 @@ const TreeModel& clunk_model(const DetectorConfig& c) { return c.quick ? quick_c
 const TreeModel& pop_model(const DetectorConfig& c, bool dual) {
     return c.quick ? quick_pop_model() : dual ? default_dual_model() : default_pop_model();
 }
+float clunk_threshold(const DetectorConfig& c) { return c.quick ? c.quick_clunk_threshold : c.clunk_threshold; }
 float pop_threshold(const DetectorConfig& c, bool dual) {
     return c.quick ? c.quick_pop_threshold : dual ? c.dual_pop_threshold : c.pop_threshold;
 }
@@ -33,7 +34,7 @@ void load_models(const DetectorConfig& c, bool dual) {
 Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     Decision d;
     d.clunk_probability = sigmoid(clunk_model(c).log_odds(f));
-    if (d.clunk_probability >= c.clunk_threshold) {
+    if (d.clunk_probability >= clunk_threshold(c)) {
         d.kind = Kind::clunk;
         d.confidence = d.clunk_probability;
         return d;
@@ -56,9 +57,10 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
                   decision.confidence);
     out += line;
     out += "  features:";
-    for (std::size_t i = 0; i < (dual ? Features::count : Features::single_count); ++i) {
-        std::snprintf(line, sizeof line, "%s %s=%.3g", i % 6 == 0 ? "\n   " : "", std::string(feature_names[i]).c_str(),
-                      f.values[i]);
+    for (std::size_t i = 0, shown = 0; i < Features::count; ++i) {
+        if (!dual && Features::is_air(i)) continue;
+        std::snprintf(line, sizeof line, "%s %s=%.3g", shown++ % 6 == 0 ? "\n   " : "",
+                      std::string(feature_names[i]).c_str(), f.values[i]);
         out += line;
     }
     out += "\n";
@@ -77,11 +79,11 @@ std::string explain_decision(const Features& f, const Decision& decision, const 
         out += line;
     }
     std::snprintf(line, sizeof line, ", ...); a %s from %.2f%s\n", clunk ? "clunk" : "pop",
-                  clunk ? c.clunk_threshold : pop_threshold(c, dual), c.quick ? " (quick models)" : "");
+                  clunk ? clunk_threshold(c) : pop_threshold(c, dual), c.quick ? " (quick models)" : "");
     out += line;
     if (!clunk) {  // the clunk model spoke first and said no: say by how much
         std::snprintf(line, sizeof line, "  not a clunk: P(clunk) %.3f; a clunk from %.2f\n",
-                      decision.clunk_probability, c.clunk_threshold);
+                      decision.clunk_probability, clunk_threshold(c));
         out += line;
     }
     return out;

@@ -5,7 +5,7 @@
 //      when P reaches DetectorConfig::pop_threshold.
 //   With an air reference (issue #8) step 2 uses the dual model (dual_classifier.json) instead.
 // DetectorConfig::quick swaps in the quick models (dsp/models/quick_*.json), trained on features
-// measured quick_lookahead_s after the onset, and quick_pop_threshold.
+// measured quick_lookahead_s after the onset, and quick_pop_threshold / quick_clunk_threshold.
 // All are trained by bench/train.sh on the development split only (XGBoost), and evaluated
 // here without XGBoost (tree_model.hpp).
 // explain_decision() lists the features and what each contributed to the log-odds.

@@ -12,6 +12,7 @@
 #include "dsp/classifier.hpp"
 #include "dsp/dual.hpp"
 #include "dsp/features.hpp"
+#include "dsp/kernels.hpp"
 #include "dsp/localise.hpp"
 
 namespace popwatch {
@@ -63,15 +64,6 @@ float fast_db(float x) {
 }
 
 // Four running sums, so the compiler can keep them in one vector register.
-float sum_of_squares(std::span<const float> x) {
-    float acc[4] = {0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 4 <= x.size(); i += 4)
-        for (std::size_t k = 0; k < 4; ++k) acc[k] += x[i + k] * x[i + k];
-    for (; i < x.size(); ++i) acc[0] += x[i] * x[i];
-    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
 struct Candidate {
     std::int64_t trigger_cell;
     int channel;
@@ -210,14 +202,11 @@ struct Detector::Impl {
     void run_channel(int index, std::span<const float> interleaved, std::int64_t first_frame, std::size_t n) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
         const auto stride = static_cast<std::size_t>(channels);
-        std::int64_t nonfinite = 0, full_scale = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            const float x = interleaved[i * stride + static_cast<std::size_t>(index)];
-            const bool ok = std::isfinite(x);
-            nonfinite += !ok;
-            full_scale += ok && std::abs(x) >= clip_level;
-            scratch[i] = ok ? x : 0.0f;
-        }
+        if (stride == 1)
+            std::copy_n(interleaved.begin(), n, scratch.begin());
+        else
+            for (std::size_t i = 0; i < n; ++i) scratch[i] = interleaved[i * stride + static_cast<std::size_t>(index)];
+        const auto [nonfinite, full_scale] = sanitise({scratch.data(), n}, clip_level);
         bad += nonfinite;
         if (full_scale > 0) mark_clipping(ch, first_frame, n);
         ch.highpass.process({scratch.data(), n});

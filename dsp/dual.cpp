@@ -23,7 +23,7 @@ AirMeter::AirMeter(double sample_rate, std::size_t frame_size, std::size_t cell_
       power_(spectrum_.bins()) {}
 
 void AirMeter::clear(Features& f) {
-    for (std::size_t i = Features::single_count; i < Features::count; ++i)
+    for (std::size_t i = Features::air_first; i < Features::air_end; ++i)
         f.values[i] = std::numeric_limits<float>::quiet_NaN();
 }
 

@@ -62,9 +62,19 @@ struct Features {
         air_lag_ms,   // air candidate onset minus body onset (air-borne sounds <= 0, body pops > 0); NaN if none
         air_rate_hz,  // air candidates per second in the second around the onset (this one excluded)
         air_pre_db,   // air activity in the 250 ms before: mean level over its background, dB
+        // The thud's body: what rings on after the onset below 400 Hz, for the clunk model (a
+        // clunk is a 50-200 Hz resonance ringing 25-250 ms, which the 5 ms onset frame cannot
+        // resolve). Appended, so the models before it keep their indexes; NaN when the lookahead
+        // is too short to see it (listen --quick).
+        body_low_db,  // energy below 400 Hz over the first 60 ms relative to all of it, dB
+        body_ms,      // until that low band's 5 ms envelope falls 20 dB under its peak for good (<= 100)
+        ring_corr,    // periodicity of the low band 5-95 ms after the onset at 40-250 Hz, 0 (none) .. 1
+        ring_hz,      // the frequency of that ring
         count
     };
-    static constexpr std::size_t single_count = chain_n + 1;  // features of the single-sensor models
+    static constexpr std::size_t single_count = chain_n + 1;  // features of the first single-sensor models
+    static constexpr std::size_t air_first = ba_low_db, air_end = air_pre_db + 1;
+    static constexpr bool is_air(std::size_t i) { return i >= air_first && i < air_end; }
     std::array<float, count> values{};
 
     float& operator[](Index i) { return values[i]; }
@@ -72,11 +82,11 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",     "rise_ms",    "dur20_ms",    "centroid_hz", "spread_hz",  "flatness",
-    "low_db",     "high_db",    "crest_db",   "tail_db",     "pre_db",      "voicing",    "rate_hz",
-    "regularity", "after_n",    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",     "top_db",
-    "flux_db",    "local_db",   "chain_n",    "ba_low_db",   "ba_mid_db",   "ba_high_db", "ba_top_db",
-    "ba_db",      "air_snr_db", "air_lag_ms", "air_rate_hz", "air_pre_db"};
+    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms",  "centroid_hz", "spread_hz",  "flatness",   "low_db",
+    "high_db",    "crest_db",    "tail_db",     "pre_db",    "voicing",     "rate_hz",    "regularity", "after_n",
+    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",      "flux_db",    "local_db",   "chain_n",
+    "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",       "air_snr_db", "air_lag_ms", "air_rate_hz",
+    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz"};
 
 // Which decision the detector took for an event (issue #8): no air reference in the layout, the
 // dual-sensor model, or the single-sensor model because the air reference was unhealthy.

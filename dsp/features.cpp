@@ -1,12 +1,19 @@
 #include "dsp/features.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <limits>
+
+#include "dsp/kernels.hpp"
 
 namespace popwatch {
 namespace {
 
 constexpr double tiny = 1e-20;
+
+// The thud's body (FeatureExtractor::measure_body): low-band background before the onset, the body after.
+constexpr double body_before_s = 0.03, body_after_s = 0.1, body_low_s = 0.06;
 
 double db_to_power(double db) { return std::exp(db * 0.23025850929940458); }  // 10^(db/10)
 float power_to_db(double p) { return static_cast<float>(10 * std::log10(p + tiny)); }
@@ -24,15 +31,20 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
       fs_(sample_rate),
       cell_(static_cast<std::int64_t>(cell_samples)),
       decimation_(std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(sample_rate / 4000)))),
-      spectrum_(frame_size_for(config.frame_ms, sample_rate), sample_rate) {
+      spectrum_(frame_size_for(config.frame_ms, sample_rate), sample_rate),
+      body_lowpass_(Biquad::lowpass(400, sample_rate / static_cast<double>(decimation_))) {
     const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
-    // Before the trigger: the background frame plus the onset search; after: the lookahead.
-    frames_before_ = n + n / 4 + static_cast<std::int64_t>(0.01 * fs_) + 4 * cell_;
+    // Before the trigger: the background frame plus the onset search, or the body's 50 ms of
+    // low-band background; after: the lookahead.
+    frames_before_ =
+        std::max(n + n / 4 + static_cast<std::int64_t>(0.01 * fs_), static_cast<std::int64_t>(body_before_s * fs_)) +
+        4 * cell_;
     frames_after_ = std::max<std::int64_t>(static_cast<std::int64_t>(config.decision_lookahead_s() * fs_), n);
     frame_.resize(spectrum_.frame_size());
     power_.resize(spectrum_.bins());
     background_power_.resize(spectrum_.bins());
-    scratch_.resize(static_cast<std::size_t>(frames_after_ + 8 * cell_));
+    scratch_.resize(static_cast<std::size_t>(
+        std::max(frames_after_ + 8 * cell_, static_cast<std::int64_t>((body_before_s + body_after_s) * fs_) + 64)));
     decimated_.resize(scratch_.size() / decimation_ + 1);
 }
 
@@ -98,6 +110,99 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
         if (xx > 0 && yy > 0) best = std::max(best, static_cast<float>(xy / std::sqrt(xx * yy)));
     }
     return best;
+}
+
+// The thud's body: a clunk is one 50-200 Hz resonance ringing 25-250 ms (research note §2.2), a
+// footstep or a knock's low thud is broadband and short, a pop's low ring lasts a few ms. The
+// 5 ms onset frame resolves 190 Hz bins, so measure on the 30 ms before and 100 ms after the
+// onset, block-averaged to ~4 kHz and low-passed at 400 Hz: the low band's share of the first
+// 60 ms, how long its 5 ms envelope stays within 20 dB of its peak (and above its level before),
+// and how periodic it rings (normalised autocorrelation over 40-250 Hz lags on a ~2 kHz copy).
+void FeatureExtractor::measure_body(const ChannelHistory& h, std::int64_t onset, Features& f) {
+    const auto before = static_cast<std::int64_t>(body_before_s * fs_),
+               after = static_cast<std::int64_t>(body_after_s * fs_);
+    if (frames_after_ < after) {  // a quick decision: the body has not been heard yet
+        for (auto i : {Features::body_low_db, Features::body_ms, Features::ring_corr, Features::ring_hz})
+            f[i] = std::numeric_limits<float>::quiet_NaN();
+        return;
+    }
+    const auto d = static_cast<std::int64_t>(decimation_);
+    const std::int64_t pre = before / d, total = (before + after) / d;
+    std::span<float> raw(scratch_.data(), static_cast<std::size_t>(total * d));
+    h.samples.copy(onset - pre * d, raw);
+    // Everything over the first 60 ms, then the ~4 kHz copy.
+    const std::int64_t low_n = static_cast<std::int64_t>(body_low_s * fs_) / d;
+    const auto mean_square_f = [](std::span<const float> x) {
+        return x.empty() ? 0.0 : static_cast<double>(sum_of_squares(x)) / static_cast<double>(x.size());
+    };
+    const double all =
+        mean_square_f(raw.subspan(static_cast<std::size_t>(pre * d), static_cast<std::size_t>(low_n * d)));
+    const float inv_d = 1.0f / static_cast<float>(d);
+    for (std::int64_t i = 0; i < total; ++i) {
+        float sum = 0;
+        for (std::int64_t k = 0; k < d; ++k) sum += raw[static_cast<std::size_t>(i * d + k)];
+        decimated_[static_cast<std::size_t>(i)] = sum * inv_d;
+    }
+    std::span<float> low(decimated_.data(), static_cast<std::size_t>(total));
+    body_lowpass_.reset();
+    body_lowpass_.process(low);
+    // The first half of the 30 ms before settles the filter; the second is the low band's level.
+    const double low_before =
+        mean_square_f(low.subspan(static_cast<std::size_t>(pre / 2), static_cast<std::size_t>(pre - pre / 2)));
+    const auto body_span = low.subspan(static_cast<std::size_t>(pre));
+    f[Features::body_low_db] = std::clamp(
+        power_to_db(mean_square_f(body_span.first(static_cast<std::size_t>(low_n)))) - power_to_db(all), -60.0f, 10.0f);
+
+    // The envelope in 5 ms blocks; the body ends after the last block within 20 dB of the peak
+    // (found in the first 30 ms) and above twice the low band's level before the onset. Not cut
+    // at the next candidate as dur20 is: a keystroke on top hardly reaches the low band, and a
+    // clunk's own crepitus can make one.
+    const double fs_d = fs_ / static_cast<double>(d);
+    const auto block = std::max<std::int64_t>(1, std::llround(0.005 * fs_d));
+    const std::int64_t blocks = static_cast<std::int64_t>(body_span.size()) / block;
+    double peak = 0;
+    std::array<double, 32> env{};
+    for (std::int64_t b = 0; b < std::min<std::int64_t>(blocks, env.size()); ++b) {
+        env[static_cast<std::size_t>(b)] =
+            mean_square_f(body_span.subspan(static_cast<std::size_t>(b * block), static_cast<std::size_t>(block)));
+        if (b < 6) peak = std::max(peak, env[static_cast<std::size_t>(b)]);
+    }
+    const double floor = std::max(0.01 * peak, 2 * low_before);
+    std::int64_t last = -1;
+    for (std::int64_t b = 0; b < std::min<std::int64_t>(blocks, env.size()); ++b)
+        if (env[static_cast<std::size_t>(b)] >= floor) last = b;
+    f[Features::body_ms] = static_cast<float>((last + 1) * 5);
+
+    // Periodicity 5-95 ms after the onset, on every k-th sample (~2 kHz).
+    const auto k = std::max<std::int64_t>(1, std::llround(fs_d / 2000));
+    const double fs_k = fs_d / static_cast<double>(k);
+    const auto from = static_cast<std::size_t>(std::llround(0.005 * fs_d));
+    std::size_t m = 0;
+    for (std::size_t i = from; i < body_span.size(); i += static_cast<std::size_t>(k)) body_span[m++] = body_span[i];
+    const auto min_lag = static_cast<std::size_t>(std::max(1.0, std::floor(fs_k / 250))),
+               max_lag = static_cast<std::size_t>(std::ceil(fs_k / 40));
+    // Energies of the lagged pair from running sums of squares; the products by dot().
+    std::array<double, 512> energy{};  // energy[i]: sum of squares of the first i samples
+    m = std::min(m, energy.size() - 1);
+    for (std::size_t i = 0; i < m; ++i) energy[i + 1] = energy[i] + static_cast<double>(body_span[i]) * body_span[i];
+    float best = 0;
+    std::size_t best_lag = 0;
+    std::array<float, 3> around{};  // correlation at best_lag - 1, best_lag, best_lag + 1
+    float previous = 0;
+    for (std::size_t lag = min_lag; lag <= max_lag + 1 && lag < m; ++lag) {
+        const double xy = dot(body_span.first(m - lag), body_span.subspan(lag, m - lag));
+        const double xx = energy[m - lag], yy = energy[m] - energy[lag];
+        const float r = xx > 0 && yy > 0 ? static_cast<float>(xy / std::sqrt(xx * yy)) : 0.0f;
+        if (best_lag && lag == best_lag + 1) around[2] = r;
+        if (lag <= max_lag && r > best) best = r, best_lag = lag, around = {previous, r, 0};
+        previous = r;
+    }
+    f[Features::ring_corr] = best;
+    // Parabolic interpolation of the peak for a frequency finer than the lag grid.
+    double lag = static_cast<double>(best_lag);
+    const float curve = around[0] - 2 * around[1] + around[2];
+    if (best_lag > min_lag && curve < 0) lag += std::clamp(0.5 * (around[0] - around[2]) / curve, -0.5, 0.5);
+    f[Features::ring_hz] = best_lag ? static_cast<float>(fs_k / lag) : std::numeric_limits<float>::quiet_NaN();
 }
 
 // Context: how many transients came before (typing runs at 3-10 per second), how evenly spaced,
@@ -319,6 +424,7 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     }
     f[Features::voicing] = voiced;
 
+    measure_body(h, onset, f);
     rhythm(h, onset, self, peak, f);
     return m;
 }

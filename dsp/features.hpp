@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "dsp/biquad.hpp"
 #include "dsp/config.hpp"
 #include "dsp/event.hpp"
 #include "dsp/history.hpp"
@@ -45,6 +46,7 @@ class FeatureExtractor {
    private:
     std::int64_t refine_onset(const ChannelHistory& h, std::int64_t trigger_cell, float background_db);
     float voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length);
+    void measure_body(const ChannelHistory& h, std::int64_t onset, Features& f);
     void rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
     static std::int64_t first_onset_from(const ChannelHistory& h, std::int64_t frame);
     std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
@@ -55,6 +57,7 @@ class FeatureExtractor {
     std::int64_t frames_before_, frames_after_;
     std::size_t decimation_;
     PowerSpectrum spectrum_;
+    Biquad body_lowpass_;  // 400 Hz, at the decimated rate
     std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
 };
 

@@ -1,5 +1,6 @@
 #include "dsp/tree_model.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -28,15 +29,18 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
         const auto j = nlohmann::json::parse(text);
         const auto& learner = j.at("learner");
         const auto names = learner.at("feature_names").get<std::vector<std::string>>();
-        // A model may use the first N features only: the single-sensor models predate the air
-        // reference's features, which are appended after them (event.hpp).
-        if (names.empty() || names.size() > Features::count)
-            throw std::invalid_argument("model has " + std::to_string(names.size()) + " features, popwatch measures " +
-                                        std::to_string(Features::count));
-        for (std::size_t i = 0; i < names.size(); ++i)
-            if (names[i] != feature_names[i])
-                throw std::invalid_argument("model feature " + std::to_string(i) + " is " + names[i] + ", expected " +
-                                            std::string(feature_names[i]));
+        // A model names the features it was trained on, any of popwatch's in any order (the
+        // single-sensor models predate the air reference's and the body's, which were appended):
+        // map each to its index, and refuse a name popwatch does not measure, so a stale model
+        // cannot be used silently.
+        if (names.empty()) throw std::invalid_argument("model names no features");
+        std::vector<std::int16_t> index;
+        for (const auto& name : names) {
+            const auto at = std::find(feature_names.begin(), feature_names.end(), name);
+            if (at == feature_names.end())
+                throw std::invalid_argument("model feature " + name + " is not one popwatch measures");
+            index.push_back(static_cast<std::int16_t>(at - feature_names.begin()));
+        }
         if (learner.at("objective").at("name") != "binary:logistic")
             throw std::invalid_argument("model objective is not binary:logistic");
         const double base = std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
@@ -55,7 +59,7 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
                 n.right = leaf ? -1 : right[i] + offset;
                 if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(names.size())))
                     throw std::invalid_argument("split on an unknown feature");
-                n.feature = static_cast<std::int16_t>(leaf ? 0 : feature[i]);
+                n.feature = leaf ? std::int16_t{0} : index[static_cast<std::size_t>(feature[i])];
                 n.threshold = condition[i];
                 n.default_left = default_left[i] != 0;
                 m.nodes_.push_back(n);

@@ -16,8 +16,7 @@ namespace popwatch {
 class TreeModel {
    public:
     // Throws std::invalid_argument if the text is not an XGBoost binary:logistic tree model whose
-    // feature names are exactly the first N of `Features` (so a stale model cannot be used
-    // silently; single-sensor models use the first Features::single_count).
+    // feature names are all among `feature_names` (so a stale model cannot be used silently).
     static TreeModel from_xgboost_json(std::string_view json);
 
     float log_odds(const Features& f) const;

@@ -258,6 +258,8 @@ const std::vector<Section>& sections() {
         f("quick_lookahead_s", &DetectorConfig::quick_lookahead_s, 0.01, 5,
           "quick: audio after an onset seen before deciding, s (the quick models were trained at 0.012)");
         f("quick_pop_threshold", &DetectorConfig::quick_pop_threshold, 0, 1, "quick: P(pop) needed to report a pop");
+        f("quick_clunk_threshold", &DetectorConfig::quick_clunk_threshold, 0, 1,
+          "quick: P(clunk) needed to report a clunk");
         s.push_back(std::move(d));
         return s;
     }();
@@ -265,7 +267,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 22 * sizeof(float) + alignof(float),  // and the `quick` flag
+static_assert(sizeof(DetectorConfig) == 23 * sizeof(float) + alignof(float),  // and the `quick` flag
               "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {

@@ -152,9 +152,8 @@ std::string file_line(const FileResult& r) {
                            s.pops.reference(), s.pops.detected(), s.pops.tp, s.pops.fp, s.pops.fn, prf(s.pops),
                            num(s.episodes.f1(), 3));
     }
-    if (s.clunks.reference() > 0) {
-        line += fmt::format(", clunks {}/{} found", s.clunks.tp, s.clunks.reference());
-    }
+    if (s.clunks.reference() > 0) line += fmt::format(", clunks {}/{} found", s.clunks.tp, s.clunks.reference());
+    if (s.clunks.fp > 0) line += fmt::format(", false clunks {}", s.clunks.fp);
     if (s.clunks_as_pops > 0) line += fmt::format(", clunks counted as pops: {}", s.clunks_as_pops);
     return line;
 }
@@ -165,8 +164,8 @@ void print_pooled(const Score& s, const ScoreOptions& options) {
     fmt::print("  pops        {}   (TP {}, FP {}, FN {})\n", prf(s.pops), s.pops.tp, s.pops.fp, s.pops.fn);
     fmt::print("  episodes    {}   (TP {}, FP {}, FN {})\n", prf(s.episodes), s.episodes.tp, s.episodes.fp,
                s.episodes.fn);
-    fmt::print("  clunks      recall {} ({} of {} found), {} counted as pops\n", num(s.clunks.recall(), 3), s.clunks.tp,
-               s.clunks.reference(), s.clunks_as_pops);
+    fmt::print("  clunks      recall {} ({} of {} found), {} false, {} counted as pops\n", num(s.clunks.recall(), 3),
+               s.clunks.tp, s.clunks.reference(), s.clunks.fp, s.clunks_as_pops);
     fmt::print(
         "  false pops  {} per hour of negative audio ({} in {}); {} per hour of all "
         "audio ({})\n",

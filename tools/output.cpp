@@ -55,8 +55,8 @@ nlohmann::json event_json(const std::string& file, const Event& e, const Site& s
                         {"episode", e.episode >= 0 ? nlohmann::json(e.episode) : nlohmann::json()}};
     if (with_features) {
         nlohmann::json f;
-        const std::size_t n = e.air == AirPath::dual ? Features::count : Features::single_count;
-        for (std::size_t i = 0; i < n; ++i) f[std::string(feature_names[i])] = e.features.values[i];
+        for (std::size_t i = 0; i < Features::count; ++i)
+            if (e.air == AirPath::dual || !Features::is_air(i)) f[std::string(feature_names[i])] = e.features.values[i];
         j["features"] = f;
         j["pop_probability"] = e.pop_probability;
         if (std::isfinite(e.position_cm)) {  // localisation (issue #6): what it measured per channel

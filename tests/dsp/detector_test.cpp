@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -245,4 +246,34 @@ TEST_CASE("quick decisions refuse an air reference as no two-sensor model is tra
     config.quick = true;
     CHECK_THROWS_AS(Detector(config, 48000, 2, SensorLayout{{false, true}, {}}), std::invalid_argument);
     CHECK_NOTHROW(Detector(config, 48000, 2));
+}
+
+TEST_CASE("a clunk's body is measured: its low ring and its frequency at any sample rate", "[dsp][detector]") {
+    for (double fs : {8000.0, 16000.0, 44100.0, 48000.0, 96000.0}) {
+        INFO("sample rate " << fs);
+        auto x = test::noise(2, fs, 0.001f);
+        test::add_clunk(x, fs, 0.8);  // 110 Hz, tau 30 ms: within 20 dB for ~70 ms
+        test::add_pop(x, fs, 1.5, 0.3f, std::min(1800.0, fs / 5));
+        auto events = detect(x, fs, 1, 512);
+        REQUIRE(events.size() >= 2);
+        const Features& clunk = events.front().features;
+        CHECK(clunk[Features::ring_hz] == Approx(110).epsilon(0.05));
+        CHECK(clunk[Features::ring_corr] > 0.9f);
+        CHECK(clunk[Features::body_ms] >= 50);
+        CHECK(clunk[Features::body_low_db] > -1);  // nearly all of it under 400 Hz
+        const Features& pop = events.back().features;
+        CHECK(pop[Features::body_low_db] < -15);  // an 1.8 kHz ring has no body
+    }
+}
+
+TEST_CASE("quick decisions leave the body unmeasured (NaN): it has not been heard yet", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(2, fs, 0.001f);
+    test::add_clunk(x, fs, 0.8);
+    DetectorConfig quick;
+    quick.quick = true;
+    const auto events = detect(x, fs, 1, 512, quick);
+    REQUIRE_FALSE(events.empty());
+    CHECK(std::isnan(events.front().features[Features::body_ms]));
+    CHECK(std::isnan(events.front().features[Features::ring_hz]));
 }
