@@ -87,11 +87,27 @@ int main(int argc, char** argv) {
                 std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config, layout);
                 if (dual) std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });
 
-                std::vector<double> pops, clunks, times;
-                for (const auto& l : scene.labels) (l.kind == Kind::pop ? pops : clunks).push_back(l.time_s);
+                std::vector<double> pops, times;
+                for (const auto& l : scene.labels)
+                    if (l.kind == Kind::pop) pops.push_back(l.time_s);
                 for (const auto& e : events) times.push_back(e.time_s);
                 std::vector<std::string> cls(events.size(), "other");
-                for (const auto& m : match_events(clunks, times, 0.05)) cls[m.estimate] = "clunk";
+                // A clunk is the candidate nearest its label within 50 ms. The others inside its
+                // body (a slow attack or a low ring re-triggers the gate; the detector reports one
+                // clunk per body) are "clunk_part": neither a clunk to learn nor a sound that is not
+                // one, so train_classifier leaves them out of the clunk model.
+                for (const auto& l : scene.labels) {
+                    if (l.kind != Kind::clunk) continue;
+                    std::size_t best = events.size();
+                    for (std::size_t k = 0; k < events.size(); ++k)
+                        if (std::abs(times[k] - l.time_s) <= 0.05 && cls[k] == "other" &&
+                            (best == events.size() || std::abs(times[k] - l.time_s) < std::abs(times[best] - l.time_s)))
+                            best = k;
+                    if (best < events.size()) cls[best] = "clunk";
+                    const double end = l.time_s + std::max(0.05, l.duration_s);
+                    for (std::size_t k = 0; k < events.size(); ++k)
+                        if (cls[k] == "other" && times[k] >= l.time_s - 0.01 && times[k] <= end) cls[k] = "clunk_part";
+                }
                 const auto pop_matches = match_events(pops, times, 0.010);
                 for (const auto& m : pop_matches) cls[m.estimate] = "pop";
 

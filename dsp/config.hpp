@@ -39,7 +39,10 @@ struct DetectorConfig {
     // Clunk (a dull, low 50-200 Hz, 25-250 ms thud) from its own model; a clunk is reported and
     // triggers the red-flag note, so this threshold favours precision. Chosen on the held-out dev
     // fifth: 4 false clunks in 3 h, as 0.7 gave the model before the thud-body features.
-    float clunk_threshold = 0.85f;
+    float clunk_threshold = 0.88f;
+    // One clunk per thud: a slow attack or a low ring re-triggers the gate, so a clunk decision
+    // within this of the last clunk's onset (or before its -20 dB end) is that clunk, reported once.
+    float clunk_merge_s = 0.15f;
 
     // --- grouping ---------------------------------------------------------------------------
     float episode_gap_s = 2.0f;  // pops closer than this are one act of cracking

@@ -89,6 +89,7 @@ struct Detector::Impl {
     std::vector<Event> ready;  // decided, held for time order; capacity fixed
     double reorder_s = 0;
     double last_pop_s = -1e300;
+    double clunk_end_s = -1e300;  // a clunk decision before this is the last clunk again
     int episode = -1;
     // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
     int air_channel = -1;
@@ -445,6 +446,12 @@ struct Detector::Impl {
                 if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
                 event.episode = episode;
                 last_pop_s = event.time_s;
+            } else if (event.kind == Kind::clunk) {
+                if (event.time_s < clunk_end_s) {
+                    event.kind = Kind::other;  // a fragment of the clunk already reported
+                } else {
+                    clunk_end_s = event.time_s + std::max<double>(config.clunk_merge_s, event.duration_s);
+                }
             }
             on_event(event);
         }
@@ -517,8 +524,11 @@ std::vector<Event> detect_all(std::span<const float> interleaved, double sample_
 
 std::string explain(const Event& event, const DetectorConfig& config) {
     const bool dual = event.air == AirPath::dual;
+    const Decision decision = classify(event.features, config, dual);
     std::string out = "  decided by: " + std::string(air_path_name(event.air)) + "\n" +
-                      explain_decision(event.features, classify(event.features, config, dual), config, dual);
+                      explain_decision(event.features, decision, config, dual);
+    if (decision.kind == Kind::clunk && event.kind != Kind::clunk)
+        out += "  reported as other: within the body of the clunk just before (clunk_merge_s)\n";
     if (!std::isfinite(event.position_cm)) return out;
     // Localisation (issue #6): the estimate and, per channel, what it was made from.
     char line[160];

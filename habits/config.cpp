@@ -251,6 +251,7 @@ const std::vector<Section>& sections() {
         f("dual_pop_threshold", &DetectorConfig::dual_pop_threshold, 0, 1,
           "P(pop) needed with an air reference (dual model)");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
+        f("clunk_merge_s", &DetectorConfig::clunk_merge_s, 0, 10, "clunks closer than this are one thud, s");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
         d.fields.push_back(flag("quick", &Config::detector, &DetectorConfig::quick,
                                 "decide quick_lookahead_s after each onset (listen --quick): ~25 ms to a printed pop, "
@@ -267,7 +268,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 23 * sizeof(float) + alignof(float),  // and the `quick` flag
+static_assert(sizeof(DetectorConfig) == 24 * sizeof(float) + alignof(float),  // and the `quick` flag
               "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {

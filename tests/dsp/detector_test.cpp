@@ -277,3 +277,21 @@ TEST_CASE("quick decisions leave the body unmeasured (NaN): it has not been hear
     CHECK(std::isnan(events.front().features[Features::body_ms]));
     CHECK(std::isnan(events.front().features[Features::ring_hz]));
 }
+
+TEST_CASE("a thud is one clunk: clunk decisions inside the last clunk's body are not reported again",
+          "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(3, fs, 0.001f);
+    test::add_clunk(x, fs, 0.8);
+    test::add_clunk(x, fs, 0.9, 0.25f);  // within clunk_merge_s of the first: the same thud
+    test::add_clunk(x, fs, 2.0);         // a second thud
+    const auto events = detect(x, fs);
+    CHECK(of_kind(events, Kind::pop).empty());
+    const auto clunks = of_kind(events, Kind::clunk);
+    REQUIRE(clunks.size() == 2);
+    CHECK(clunks[0].time_s == Approx(0.8).margin(0.005));
+    CHECK(clunks[1].time_s == Approx(2.0).margin(0.005));
+    DetectorConfig separate;
+    separate.clunk_merge_s = 0;  // only the first one's -20 dB duration, which ends before 0.9 s
+    CHECK(of_kind(detect(x, fs, 1, 512, separate), Kind::clunk).size() == 3);
+}
