@@ -34,7 +34,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
       spectrum_(frame_size_for(config.frame_ms, sample_rate), sample_rate),
       body_lowpass_(Biquad::lowpass(400, sample_rate / static_cast<double>(decimation_))) {
     const auto n = static_cast<std::int64_t>(spectrum_.frame_size());
-    // Before the trigger: the background frame plus the onset search, or the body's 50 ms of
+    // Before the trigger: the background frame plus the onset search, or the body's 30 ms of
     // low-band background; after: the lookahead.
     frames_before_ =
         std::max(n + n / 4 + static_cast<std::int64_t>(0.01 * fs_), static_cast<std::int64_t>(body_before_s * fs_)) +
