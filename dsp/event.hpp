@@ -2,6 +2,7 @@
 // its kind. Plain values; no strings, so events can cross threads and be made without allocating.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -70,6 +71,7 @@ struct Features {
         body_ms,      // until that low band's 5 ms envelope falls 20 dB under its peak for good (<= 100)
         ring_corr,    // periodicity of the low band 5-95 ms after the onset at 40-250 Hz, 0 (none) .. 1
         ring_hz,      // the frequency of that ring
+        thud_gap_ms,  // since the last thud (body_low_db > -3, body_ms >= 20) 0.15-1.5 s before; 1500 if none
         count
     };
     static constexpr std::size_t single_count = chain_n + 1;  // features of the first single-sensor models
@@ -86,7 +88,10 @@ constexpr std::array<std::string_view, Features::count> feature_names{
     "high_db",    "crest_db",    "tail_db",     "pre_db",    "voicing",     "rate_hz",    "regularity", "after_n",
     "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",      "flux_db",    "local_db",   "chain_n",
     "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",       "air_snr_db", "air_lag_ms", "air_rate_hz",
-    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz"};
+    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz",    "thud_gap_ms"};
+
+static_assert(std::ranges::none_of(feature_names, [](std::string_view n) { return n.empty(); }),
+              "every feature needs its name: models and training files refer to features by name");
 
 // Which decision the detector took for an event (issue #8): no air reference in the layout, the
 // dual-sensor model, or the single-sensor model because the air reference was unhealthy.

@@ -425,6 +425,14 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     f[Features::voicing] = voiced;
 
     measure_body(h, onset, f);
+    // A walk: footsteps are thuds 0.45-0.65 s apart; a clunk rarely follows another within 1.5 s.
+    float gap_ms = 1500;
+    for (std::size_t i = 0; i < std::min(thud_count_, thuds_.size()); ++i) {
+        const double gap = static_cast<double>(onset - thuds_[i]) * 1e3 / fs_;
+        if (gap >= 150 && gap < gap_ms) gap_ms = static_cast<float>(gap);
+    }
+    f[Features::thud_gap_ms] = gap_ms;
+    if (f[Features::body_low_db] > -3 && f[Features::body_ms] >= 20) thuds_[thud_count_++ % thuds_.size()] = onset;
     rhythm(h, onset, self, peak, f);
     return m;
 }

@@ -3,6 +3,7 @@
 // channel keeps; allocates only at construction.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -58,6 +59,8 @@ class FeatureExtractor {
     std::size_t decimation_;
     PowerSpectrum spectrum_;
     Biquad body_lowpass_;  // 400 Hz, at the decimated rate
+    std::array<std::int64_t, 16> thuds_{};  // onsets of the last thuds measured (a ring; a walk's steps)
+    std::size_t thud_count_ = 0;
     std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
 };
 

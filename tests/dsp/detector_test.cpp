@@ -291,7 +291,25 @@ TEST_CASE("a thud is one clunk: clunk decisions inside the last clunk's body are
     REQUIRE(clunks.size() == 2);
     CHECK(clunks[0].time_s == Approx(0.8).margin(0.005));
     CHECK(clunks[1].time_s == Approx(2.0).margin(0.005));
-    DetectorConfig separate;
-    separate.clunk_merge_s = 0;  // only the first one's -20 dB duration, which ends before 0.9 s
-    CHECK(of_kind(detect(x, fs, 1, 512, separate), Kind::clunk).size() == 3);
+    DetectorConfig long_merge;
+    long_merge.clunk_merge_s = 1.5;  // now the thud at 2.0 s falls inside the first one's merge span
+    const auto merged = detect(x, fs, 1, 512, long_merge);
+    REQUIRE(of_kind(merged, Kind::clunk).size() == 1);
+    CHECK(of_kind(merged, Kind::clunk)[0].time_s == Approx(0.8).margin(0.005));
+    const auto second = std::find_if(merged.begin(), merged.end(),
+                                     [](const Event& e) { return std::abs(e.time_s - 2.0) < 0.005; });
+    REQUIRE(second != merged.end());
+    CHECK(second->kind == Kind::other);
+    CHECK(explain(*second, long_merge).find("reported as other") != std::string::npos);
+}
+
+TEST_CASE("a thud knows how long ago the last thud was: a walk's steps, not a clunk", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(3, fs, 0.001f);
+    test::add_clunk(x, fs, 0.8);
+    test::add_clunk(x, fs, 1.3);
+    const auto events = detect(x, fs);
+    REQUIRE(events.size() >= 2);
+    CHECK(events.front().features[Features::thud_gap_ms] == 1500);  // none before
+    CHECK(events.back().features[Features::thud_gap_ms] == Approx(500).margin(10));
 }
