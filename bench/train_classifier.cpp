@@ -119,7 +119,8 @@ int main(int argc, char** argv) {
                  "Use the air reference's features too (the dual model; data from collect_features --dual)");
     bool body = false;
     app.add_flag("--body", body,
-                 "Use the thud-body features too (body_low_db .. ring_hz: what rings on below 400 Hz; the clunk "
+                 "Use the thud-body features too (body_low_db .. thud_gap_ms: what rings on below 400 Hz, and the "
+                 "time since the last thud; the clunk "
                  "model)");
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     double pos_weight = 0;

@@ -88,7 +88,7 @@ constexpr std::array<std::string_view, Features::count> feature_names{
     "high_db",    "crest_db",    "tail_db",     "pre_db",    "voicing",     "rate_hz",    "regularity", "after_n",
     "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",      "flux_db",    "local_db",   "chain_n",
     "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",       "air_snr_db", "air_lag_ms", "air_rate_hz",
-    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz",    "thud_gap_ms"};
+    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz",     "thud_gap_ms"};
 
 static_assert(std::ranges::none_of(feature_names, [](std::string_view n) { return n.empty(); }),
               "every feature needs its name: models and training files refer to features by name");

@@ -58,7 +58,7 @@ class FeatureExtractor {
     std::int64_t frames_before_, frames_after_;
     std::size_t decimation_;
     PowerSpectrum spectrum_;
-    Biquad body_lowpass_;  // 400 Hz, at the decimated rate
+    Biquad body_lowpass_;                   // 400 Hz, at the decimated rate
     std::array<std::int64_t, 16> thuds_{};  // onsets of the last thuds measured (a ring; a walk's steps)
     std::size_t thud_count_ = 0;
     std::vector<float> frame_, power_, background_power_, scratch_, decimated_;

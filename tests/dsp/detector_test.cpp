@@ -296,8 +296,8 @@ TEST_CASE("a thud is one clunk: clunk decisions inside the last clunk's body are
     const auto merged = detect(x, fs, 1, 512, long_merge);
     REQUIRE(of_kind(merged, Kind::clunk).size() == 1);
     CHECK(of_kind(merged, Kind::clunk)[0].time_s == Approx(0.8).margin(0.005));
-    const auto second = std::find_if(merged.begin(), merged.end(),
-                                     [](const Event& e) { return std::abs(e.time_s - 2.0) < 0.005; });
+    const auto second =
+        std::find_if(merged.begin(), merged.end(), [](const Event& e) { return std::abs(e.time_s - 2.0) < 0.005; });
     REQUIRE(second != merged.end());
     CHECK(second->kind == Kind::other);
     CHECK(explain(*second, long_merge).find("reported as other") != std::string::npos);
