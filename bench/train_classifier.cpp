@@ -38,6 +38,13 @@ struct Data {
 
 // Features the model uses (indexes into Features), read from the CSV's columns by name.
 std::vector<std::size_t> used;
+// XGBoost's feature names of the used features (feature_names' views point at literals, so
+// .data() is NUL-terminated).
+std::vector<const char*> used_names() {
+    std::vector<const char*> names;
+    for (std::size_t k : used) names.push_back(feature_names[k].data());
+    return names;
+}
 // The CSV each recording came from: the same recording in two would be counted twice.
 std::map<std::string, std::string> source;
 
@@ -90,8 +97,7 @@ DMatrixHandle matrix(const Data& d) {
     DMatrixHandle m;
     XGB(XGDMatrixCreateFromMat(d.x.data(), d.rows(), used.size(), NAN, &m));
     XGB(XGDMatrixSetFloatInfo(m, "label", d.y.data(), d.rows()));
-    std::vector<const char*> names;
-    for (std::size_t k : used) names.push_back(feature_names[k].data());
+    auto names = used_names();
     XGB(XGDMatrixSetStrFeatureInfo(m, "feature_name", names.data(), names.size()));
     return m;
 }
@@ -205,9 +211,8 @@ int main(int argc, char** argv) {
         fmt::print("held-out false {}s at 0.5 by cause:", target);
         for (const auto& [c, k] : causes) fmt::print(" {}={}", c, k);
         fmt::print("\n");
-        std::vector<const char*> names_c;
-        for (std::size_t k : used) names_c.push_back(feature_names[k].data());
-        XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", names_c.data(), names_c.size()));
+        auto feature_names_c = used_names();
+        XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", feature_names_c.data(), feature_names_c.size()));
         XGB(XGBoosterSaveModel(booster, out.c_str()));
         fmt::print("wrote {}\n", out);
         XGBoosterFree(booster);

@@ -38,7 +38,7 @@ struct DetectorConfig {
 
     // Clunk (a dull, low 50-200 Hz, 25-250 ms thud) from its own model; a clunk is reported and
     // triggers the red-flag note, so this threshold favours precision. Chosen on the held-out dev
-    // fifth: 4 false clunks in 3 h, as 0.7 gave the model before the thud-body features.
+    // fifth (3 h): 71 of 117 clunks found with 2 false (BENCHMARKS.md, "Clunks: the thud's body").
     float clunk_threshold = 0.88f;
     // One clunk per thud: a slow attack or a low ring re-triggers the gate, so a clunk decision
     // within this of the last clunk's onset (or before its -20 dB end) is that clunk, reported once.

@@ -63,7 +63,6 @@ float fast_db(float x) {
     return 3.0102999566f * (static_cast<float>(exponent) + log2_m);
 }
 
-// Four running sums, so the compiler can keep them in one vector register.
 struct Candidate {
     std::int64_t trigger_cell;
     int channel;
