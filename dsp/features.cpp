@@ -16,12 +16,13 @@ constexpr double tiny = 1e-20;
 constexpr double body_before_s = 0.03, body_after_s = 0.1, body_low_s = 0.06;
 
 double db_to_power(double db) { return std::exp(db * 0.23025850929940458); }  // 10^(db/10)
+// The same in float, for the sums over cell levels (hundreds per candidate): a float exp is
+// exact to ~1e-7, far finer than the cell levels themselves (fast_db: ~0.01 dB).
+float db_to_power_f(float db) { return std::exp(db * 0.2302585093f); }
 float power_to_db(double p) { return static_cast<float>(10 * std::log10(p + tiny)); }
 
 double mean_square(std::span<const float> x) {
-    double s = 0;
-    for (float v : x) s += static_cast<double>(v) * v;
-    return x.empty() ? 0 : s / static_cast<double>(x.size());
+    return x.empty() ? 0 : sum_of_squares_d(x) / static_cast<double>(x.size());
 }
 
 }  // namespace
@@ -46,6 +47,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
     scratch_.resize(static_cast<std::size_t>(
         std::max(frames_after_ + 8 * cell_, static_cast<std::int64_t>((body_before_s + body_after_s) * fs_) + 64)));
     decimated_.resize(scratch_.size() / decimation_ + 1);
+    energy_.resize(decimated_.size() + 1);
 }
 
 float FeatureExtractor::peak_db(const ChannelHistory& h, std::int64_t frame, std::int64_t span) const {
@@ -99,14 +101,23 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
     const double fs = fs_ / static_cast<double>(d);
     const auto min_lag = static_cast<std::size_t>(fs / 400), max_lag = static_cast<std::size_t>(fs / 60);
     if (m < 2 * max_lag) return 0;
+    // The energies of the two overlapping windows come from running sums of squares; the cross
+    // term is a dot product with four partial sums (in double, as before: it is the sum's order
+    // that changed, not its precision).
+    energy_[0] = 0;  // sized in the constructor: m never exceeds decimated_.size()
+    for (std::size_t i = 0; i < m; ++i)
+        energy_[i + 1] = energy_[i] + static_cast<double>(decimated_[i]) * decimated_[i];
     float best = 0;
     for (std::size_t lag = std::max<std::size_t>(min_lag, 1); lag <= max_lag; ++lag) {
-        double xy = 0, xx = 0, yy = 0;
-        for (std::size_t i = 0; i + lag < m; ++i) {
-            xy += static_cast<double>(decimated_[i]) * decimated_[i + lag];
-            xx += static_cast<double>(decimated_[i]) * decimated_[i];
-            yy += static_cast<double>(decimated_[i + lag]) * decimated_[i + lag];
-        }
+        const std::size_t n = m - lag;
+        double acc[4] = {0, 0, 0, 0};
+        std::size_t i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (std::size_t k = 0; k < 4; ++k)
+                acc[k] += static_cast<double>(decimated_[i + k]) * decimated_[i + k + lag];
+        for (; i < n; ++i) acc[0] += static_cast<double>(decimated_[i]) * decimated_[i + lag];
+        const double xy = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        const double xx = energy_[n], yy = energy_[m] - energy_[lag];
         if (xx > 0 && yy > 0) best = std::max(best, static_cast<float>(xy / std::sqrt(xx * yy)));
     }
     return best;
@@ -305,13 +316,14 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
 
     // Peak and rise over the first 30 ms (clunks rise over up to 5 ms, pops within 0.5 ms).
     const std::int64_t body = std::min(ms(30), frames_after_);
-    float peak = 0;
-    for (std::int64_t i = onset; i < onset + body; ++i) peak = std::max(peak, std::abs(h.samples.at(i)));
+    const std::span<float> first(scratch_.data(), static_cast<std::size_t>(body));  // scratch_ holds the lookahead
+    h.samples.copy(onset, first);
+    const float peak = peak_abs(first);
     std::int64_t t10 = -1, t90 = -1;
-    for (std::int64_t i = onset; i < onset + body && t90 < 0; ++i) {
-        const float a = std::abs(h.samples.at(i));
-        if (t10 < 0 && a >= 0.1f * peak) t10 = i;
-        if (a >= 0.9f * peak) t90 = i;
+    for (std::size_t i = 0; i < first.size() && t90 < 0; ++i) {
+        const float a = std::abs(first[i]);
+        if (t10 < 0 && a >= 0.1f * peak) t10 = onset + static_cast<std::int64_t>(i);
+        if (a >= 0.9f * peak) t90 = onset + static_cast<std::int64_t>(i);
     }
     f[Features::level_dbfs] = 20 * std::log10(peak + 1e-10f);
     f[Features::rise_ms] = t10 >= 0 && t90 >= 0 ? static_cast<float>((t90 - t10) * 1e3 / fs_) : 0;
@@ -396,14 +408,14 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     // Prominence over the moments just before (20-100 ms): a pop on top of speech or rub.
     double local = 0;
     const std::int64_t local_from = onset_cell - ms(100) / cell_, local_to = onset_cell - ms(20) / cell_;
-    for (std::int64_t c = local_from; c < local_to; ++c) local += db_to_power(h.cell_db.at(c));
+    for (std::int64_t c = local_from; c < local_to; ++c) local += db_to_power_f(h.cell_db.at(c));
     local /= static_cast<double>(std::max<std::int64_t>(1, local_to - local_from));
     f[Features::local_db] = std::clamp(peak_db - power_to_db(local), -60.0f, 60.0f);  // bounded at a file's start
 
     // Activity in the 250 ms before, over the background.
     double pre = 0;
     const std::int64_t pre_from = onset_cell - ms(250) / cell_, pre_to = onset_cell - ms(2) / cell_;
-    for (std::int64_t c = pre_from; c < pre_to; ++c) pre += db_to_power(h.cell_db.at(c));
+    for (std::int64_t c = pre_from; c < pre_to; ++c) pre += db_to_power_f(h.cell_db.at(c));
     pre /= static_cast<double>(std::max<std::int64_t>(1, pre_to - pre_from));
     f[Features::pre_db] = std::clamp(power_to_db(pre) - background, -60.0f, 60.0f);
 

@@ -22,6 +22,34 @@ inline float dot(std::span<const float> x, std::span<const float> y) {
 
 inline float sum_of_squares(std::span<const float> x) { return dot(x, x); }
 
+// The same sum in double (for the features that were trained on double sums): two SSE2 lanes of
+// two partial sums each.
+inline double sum_of_squares_d(std::span<const float> x) {
+    double acc[4] = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 4 <= x.size(); i += 4)
+        for (std::size_t k = 0; k < 4; ++k) acc[k] += static_cast<double>(x[i + k]) * x[i + k];
+    for (; i < x.size(); ++i) acc[0] += static_cast<double>(x[i]) * x[i];
+    return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+// Largest |x| (0 for an empty span), four lanes at a time.
+inline float peak_abs(std::span<const float> x) {
+    float acc[4] = {0, 0, 0, 0};
+    std::size_t i = 0;
+    for (; i + 4 <= x.size(); i += 4)
+        for (std::size_t k = 0; k < 4; ++k) {
+            const float a = x[i + k] < 0 ? -x[i + k] : x[i + k];
+            acc[k] = acc[k] < a ? a : acc[k];
+        }
+    for (; i < x.size(); ++i) {
+        const float a = x[i] < 0 ? -x[i] : x[i];
+        acc[0] = acc[0] < a ? a : acc[0];
+    }
+    const float m01 = acc[0] < acc[1] ? acc[1] : acc[0], m23 = acc[2] < acc[3] ? acc[3] : acc[2];
+    return m01 < m23 ? m23 : m01;
+}
+
 struct SampleCounts {
     std::int64_t nonfinite = 0;   // NaN or infinite, replaced by 0
     std::int64_t full_scale = 0;  // finite with |x| >= the clip level

@@ -51,10 +51,17 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
             const auto condition = array_of<float>(tree, "split_conditions");
             const auto default_left = array_of<int>(tree, "default_left");
             const auto cover = array_of<float>(tree, "sum_hessian");
+            const std::size_t size = left.size();
+            if (size == 0 || right.size() != size || feature.size() != size || condition.size() != size ||
+                default_left.size() != size || cover.size() != size)
+                throw std::invalid_argument("a tree's node arrays differ in length");
             const int offset = static_cast<int>(m.nodes_.size());
-            for (std::size_t i = 0; i < left.size(); ++i) {
+            for (std::size_t i = 0; i < size; ++i) {
                 Node n;
                 const bool leaf = left[i] == -1;
+                const auto in_tree = [&](int child) { return child > 0 && child < static_cast<int>(size); };
+                if (!leaf && !(in_tree(left[i]) && in_tree(right[i])))
+                    throw std::invalid_argument("a tree node's child is outside its tree");
                 n.left = leaf ? -1 : left[i] + offset;
                 n.right = leaf ? -1 : right[i] + offset;
                 if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(names.size())))
@@ -81,11 +88,39 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
             }
             m.roots_.push_back(offset);
         }
+        for (int root : m.roots_) m.depth_ = std::max(m.depth_, m.depth_below(root, 0));
+        m.splits_.resize(m.roots_.size() * ((std::size_t{1} << m.depth_) - 1));
+        m.leaves_.resize(m.roots_.size() << m.depth_);
+        for (std::size_t t = 0; t < m.roots_.size(); ++t) m.pad(t, m.roots_[t], 0, 0);
     } catch (const nlohmann::json::exception& e) {
         throw std::invalid_argument(std::string("not an XGBoost JSON model: ") + e.what());
     }
     if (m.roots_.empty()) throw std::invalid_argument("model has no trees");
     return m;
+}
+
+int TreeModel::depth_below(int node, int level) const {
+    if (level > max_depth)
+        throw std::invalid_argument("model trees deeper than " + std::to_string(max_depth) +
+                                    " levels (or with a cycle) are not supported");
+    const Node& n = nodes_[static_cast<std::size_t>(node)];
+    if (n.left < 0) return 0;
+    return 1 + std::max(depth_below(n.left, level + 1), depth_below(n.right, level + 1));
+}
+
+void TreeModel::pad(std::size_t tree, int node, std::size_t position, int level) {
+    const std::size_t inner = (std::size_t{1} << depth_) - 1;
+    const Node& n = nodes_[static_cast<std::size_t>(node)];
+    if (level == depth_) {  // depth_ is the deepest leaf's level, so n is a leaf
+        leaves_[(tree << depth_) + position - inner] = n.threshold;
+        return;
+    }
+    const bool leaf = n.left < 0;  // shallower than depth_: every leaf below gets its value
+    if (!leaf)
+        splits_[tree * inner + position] = {n.threshold, static_cast<std::uint16_t>(n.feature),
+                                            static_cast<std::uint16_t>(n.default_left ? 0 : 1)};
+    pad(tree, leaf ? node : n.left, 2 * position + 1, level + 1);
+    pad(tree, leaf ? node : n.right, 2 * position + 2, level + 1);
 }
 
 int TreeModel::next(const Node& n, const Features& f) const {
@@ -98,7 +133,50 @@ int TreeModel::leaf_of(int node, const Features& f) const {
     return node;
 }
 
+namespace {
+
+// 1 when the split sends the value right: XGBoost goes left when value < threshold, and a missing
+// value (NaN, for which every comparison is false) the node's default way. No branch on the data.
+inline std::size_t goes_right(float value, float threshold, std::uint16_t nan_right) {
+    return static_cast<std::size_t>(value >= threshold) | (static_cast<std::size_t>(value != value) & nan_right);
+}
+
+}  // namespace
+
 float TreeModel::log_odds(const Features& f) const {
+    const float* v = f.values.data();
+    const std::size_t inner = (std::size_t{1} << depth_) - 1, trees = roots_.size();
+    const Split* s = splits_.data();
+    const float* leaf = leaves_.data();
+    float sum = base_log_odds_;
+    std::size_t t = 0;
+    // Four trees at a time: their walks are independent, so their loads and compares overlap.
+    for (; t + 4 <= trees; t += 4) {
+        const Split *s0 = s + t * inner, *s1 = s0 + inner, *s2 = s1 + inner, *s3 = s2 + inner;
+        std::size_t i0 = 0, i1 = 0, i2 = 0, i3 = 0;
+        for (int level = 0; level < depth_; ++level) {
+            i0 = 2 * i0 + 1 + goes_right(v[s0[i0].feature], s0[i0].threshold, s0[i0].nan_right);
+            i1 = 2 * i1 + 1 + goes_right(v[s1[i1].feature], s1[i1].threshold, s1[i1].nan_right);
+            i2 = 2 * i2 + 1 + goes_right(v[s2[i2].feature], s2[i2].threshold, s2[i2].nan_right);
+            i3 = 2 * i3 + 1 + goes_right(v[s3[i3].feature], s3[i3].threshold, s3[i3].nan_right);
+        }
+        const float* l = leaf + (t << depth_);  // a walk ends at position inner + the leaf's index
+        sum += l[i0 - inner];                   // in tree order, as the walk adds them
+        sum += l[(std::size_t{1} << depth_) + i1 - inner];
+        sum += l[(std::size_t{2} << depth_) + i2 - inner];
+        sum += l[(std::size_t{3} << depth_) + i3 - inner];
+    }
+    for (; t < trees; ++t) {
+        const Split* st = s + t * inner;
+        std::size_t i = 0;
+        for (int level = 0; level < depth_; ++level)
+            i = 2 * i + 1 + goes_right(v[st[i].feature], st[i].threshold, st[i].nan_right);
+        sum += leaf[(t << depth_) + i - inner];
+    }
+    return sum;
+}
+
+float TreeModel::walked_log_odds(const Features& f) const {
     float sum = base_log_odds_;
     for (int root : roots_) sum += nodes_[static_cast<std::size_t>(leaf_of(root, f))].threshold;
     return sum;

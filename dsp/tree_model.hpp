@@ -1,7 +1,10 @@
 // Evaluates a gradient-boosted tree ensemble trained by XGBoost (binary:logistic), read from
-// XGBoost's JSON model format, without linking XGBoost: a flat array of nodes, walked without
-// allocating. Also gives each feature's contribution to the log-odds (Saabas 2014: the change of
-// the cover-weighted mean value along the decision path), which --explain prints.
+// XGBoost's JSON model format, without linking XGBoost, and without allocating. Each tree is
+// padded to a complete binary tree of the model's depth and stored level by level (node i's
+// children at 2i+1 and 2i+2), so a tree is walked without branches on the data, a fixed number of
+// steps, several trees at once; the sum is taken in tree order, so it is bit for bit the node-by-
+// node walk's (`walked_log_odds`, kept for the tests and for explaining). Also gives each feature's contribution to the
+// log-odds (Saabas 2014: the change of the cover-weighted mean value along the decision path), which --explain prints.
 #pragma once
 
 #include <array>
@@ -20,10 +23,14 @@ class TreeModel {
     static TreeModel from_xgboost_json(std::string_view json);
 
     float log_odds(const Features& f) const;
+    // The same sum, node by node along XGBoost's own arrays: the reference log_odds is tested on.
+    float walked_log_odds(const Features& f) const;
     // Fills per-feature contributions; returns the bias (the expected log-odds). bias + sum of
     // contributions == log_odds(f).
     float contributions(const Features& f, std::array<float, Features::count>& out) const;
     std::size_t trees() const { return roots_.size(); }
+    int depth() const { return depth_; }
+    static constexpr int max_depth = 10;  // deeper models are refused (the padding doubles per level)
 
    private:
     // 16 bytes, so the ensemble's hot path stays in cache; the means, needed only to explain,
@@ -37,6 +44,20 @@ class TreeModel {
     };
     int leaf_of(int root, const Features& f) const;
     int next(const Node& n, const Features& f) const;
+
+    // The padded layout log_odds walks: per tree 2^depth - 1 splits, then 2^depth leaves. Under a
+    // leaf shallower than the depth the splits are arbitrary and every leaf below holds its value.
+    struct Split {
+        float threshold = 0;
+        std::uint16_t feature = 0;
+        std::uint16_t nan_right = 0;  // 1: a missing value goes right
+    };
+    int depth_below(int node, int level) const;
+    void pad(std::size_t tree, int node, std::size_t position, int level);
+
+    std::vector<Split> splits_;
+    std::vector<float> leaves_;
+    int depth_ = 0;
 
     std::vector<Node> nodes_;
     std::vector<float> means_;  // cover-weighted mean of the leaves below each node

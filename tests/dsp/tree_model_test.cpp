@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -47,4 +48,64 @@ TEST_CASE("the shipped models load", "[dsp][model]") {
     CHECK(default_dual_model().trees() > 0);
     CHECK(quick_pop_model().trees() > 0);
     CHECK(quick_clunk_model().trees() > 0);
+}
+
+TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bit for bit", "[dsp][model]") {
+    // Every shipped model, on random feature vectors with missing values and values on thresholds'
+    // far sides; equality, not Approx: the accuracy tables must not move with the layout.
+    std::uint32_t state = 12345;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    for (const TreeModel* m : {&default_pop_model(), &default_clunk_model(), &default_dual_model(), &quick_pop_model(),
+                               &quick_clunk_model()}) {
+        CHECK(m->depth() >= 4);
+        for (int k = 0; k < 2000; ++k) {
+            Features f;
+            for (auto& v : f.values) {
+                const std::uint32_t r = next();
+                v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) / 50.0f;
+            }
+            REQUIRE(m->log_odds(f) == m->walked_log_odds(f));
+        }
+    }
+}
+
+TEST_CASE("a tree shallower than the model's depth keeps its leaves' values", "[dsp][model]") {
+    // Two trees: a stump (depth 1) and a depth-2 tree, so the stump is padded a level.
+    const std::string json = R"({"learner": {"feature_names": ["level_dbfs", "ring_hz"],
+        "objective": {"name": "binary:logistic"}, "learner_model_param": {"base_score": "5E-1"},
+        "gradient_booster": {"model": {"trees": [
+          {"left_children": [1, -1, -1], "right_children": [2, -1, -1], "split_indices": [0, 0, 0],
+           "split_conditions": [0, -1, 1], "default_left": [0, 0, 0], "sum_hessian": [2, 1, 1]},
+          {"left_children": [1, 3, -1, -1, -1], "right_children": [2, 4, -1, -1, -1],
+           "split_indices": [1, 1, 0, 0, 0], "split_conditions": [100, 50, 10, 20, 30],
+           "default_left": [1, 0, 0, 0, 0], "sum_hessian": [3, 2, 1, 1, 1]}]}}}})";
+    const TreeModel m = TreeModel::from_xgboost_json(json);
+    CHECK(m.depth() == 2);
+    Features f;
+    f[Features::level_dbfs] = -5;  // stump: left, -1
+    f[Features::ring_hz] = 10;     // second tree: left, left: 20
+    CHECK(m.log_odds(f) == 19);
+    f[Features::ring_hz] = 70;  // left, right: 30
+    CHECK(m.log_odds(f) == 29);
+    f[Features::ring_hz] = 200;  // right: 10, whatever lies below the padded leaf
+    CHECK(m.log_odds(f) == 9);
+    f[Features::level_dbfs] = NAN;  // the stump's missing values go right: +1
+    f[Features::ring_hz] = NAN;     // root's go left, then the next split's right: 30
+    CHECK(m.log_odds(f) == 31);
+    CHECK(m.walked_log_odds(f) == 31);
+}
+
+TEST_CASE("a malformed tree is refused", "[dsp][model]") {
+    const auto with_children = [](const std::string& left, const std::string& right) {
+        return R"({"learner": {"feature_names": ["level_dbfs"], "objective": {"name": "binary:logistic"},
+            "learner_model_param": {"base_score": "5E-1"}, "gradient_booster": {"model": {"trees": [
+            {"left_children": )" +
+               left + R"(, "right_children": )" + right +
+               R"(, "split_indices": [0, 0, 0], "split_conditions": [0, -1, 1], "default_left": [0, 0, 0],
+               "sum_hessian": [2, 1, 1]}]}}}})";
+    };
+    CHECK_NOTHROW(TreeModel::from_xgboost_json(with_children("[1, -1, -1]", "[2, -1, -1]")));
+    CHECK_THROWS_AS(TreeModel::from_xgboost_json(with_children("[1, -1, -1]", "[7, -1, -1]")), std::invalid_argument);
+    CHECK_THROWS_AS(TreeModel::from_xgboost_json(with_children("[1, 1, -1]", "[2, 2, -1]")), std::invalid_argument);
+    CHECK_THROWS_AS(TreeModel::from_xgboost_json(with_children("[1, -1]", "[2, -1, -1]")), std::invalid_argument);
 }
