@@ -43,7 +43,12 @@ struct Confounder {
     double time_s = 0;
     double duration_s = 0;
     std::string class_name;  // "keyboard", "knock", "speech", ...
+    // How loud it was on the scored channel: the peak |sample| it added, per envelope_block_s
+    // block from time_s. Known for scenes rendered in memory (the accuracy drivers); empty when
+    // read from a CSV.
+    std::vector<float> envelope;
 };
+inline constexpr double envelope_block_s = 0.005;
 
 // Reads a confounders CSV (header with time_s, duration_s, class; other columns ignored), sorted
 // by time. Errors as for read_labels.

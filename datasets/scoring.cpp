@@ -127,17 +127,31 @@ std::string blame(double time_s, const std::vector<double>& labelled_pops_s,
     // (else the matching would not be maximum): this is the detector firing twice.
     if (any_within(labelled_pops_s, time_s, options.tolerance_s)) return "doubled";
     if (any_within(labelled_clunks_s, time_s, options.clunk_tolerance_s)) return "clunk";
-    const Confounder* nearest = nullptr;
+    // Among the confounders sounding then (their span, widened by the margin), the one heard: the
+    // loudest within a block either side when their envelopes are known, else the one that
+    // started nearest (a long sound that started earlier is still blamed if nothing else is there).
+    const Confounder* heard = nullptr;
+    float heard_level = -1;
     if (confounders != nullptr) {
         for (const auto& c : *confounders) {
             const bool inside = time_s >= c.time_s - options.confounder_margin_s &&
                                 time_s <= c.time_s + c.duration_s + options.confounder_margin_s;
-            if (inside && (nearest == nullptr || std::abs(time_s - c.time_s) < std::abs(time_s - nearest->time_s))) {
-                nearest = &c;
+            if (!inside) continue;
+            float level = -1;  // unknown
+            if (!c.envelope.empty()) {
+                const double block = std::floor((time_s - c.time_s) / envelope_block_s);
+                level = 0;
+                for (double b = block - 1; b <= block + 1; ++b)
+                    if (b >= 0 && b < static_cast<double>(c.envelope.size()))
+                        level = std::max(level, c.envelope[static_cast<std::size_t>(b)]);
             }
+            const bool louder = level > heard_level;
+            const bool as_loud_and_nearer = level == heard_level && heard != nullptr &&
+                                            std::abs(time_s - c.time_s) < std::abs(time_s - heard->time_s);
+            if (heard == nullptr || louder || as_loud_and_nearer) heard = &c, heard_level = level;
         }
     }
-    return nearest != nullptr ? nearest->class_name : "unattributed";
+    return heard != nullptr ? heard->class_name : "unattributed";
 }
 
 }  // namespace

@@ -56,7 +56,9 @@ struct Score {
 
     std::vector<double> timing_errors_s;  // detected - labelled, per matched pop (signed)
     // Each false pop blamed on one cause: "clunk" (a labelled clunk), "doubled" (a second
-    // detection of a labelled pop), a confounder class, or "unattributed".
+    // detection of a labelled pop), the class of the confounder heard then (the loudest of those
+    // sounding, when their envelopes are known; else the one that started nearest), or
+    // "unattributed".
     std::map<std::string, std::int64_t> false_pops_by_class;
 
     double false_pops_per_negative_hour() const;  // NaN without negative audio

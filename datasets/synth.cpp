@@ -190,6 +190,15 @@ std::size_t samples(double seconds, double fs) {
     return static_cast<std::size_t>(std::max(0.0, std::round(seconds * fs)));
 }
 
+// Peak |gain * x| per envelope_block_s block (Confounder::envelopes).
+std::vector<float> block_peaks(std::span<const float> x, double gain, double fs) {
+    const std::size_t block = std::max<std::size_t>(1, samples(envelope_block_s, fs));
+    std::vector<float> out((x.size() + block - 1) / block, 0.0f);
+    for (std::size_t i = 0; i < x.size(); ++i)
+        out[i / block] = std::max(out[i / block], static_cast<float>(std::abs(gain * x[i])));
+    return out;
+}
+
 double hann(double u) { return u <= 0 || u >= 1 ? 0.0 : 0.5 - 0.5 * std::cos(two_pi * u); }
 
 // White noise of `length` samples shaped by `envelope(t_s)`, evaluated at every sample.
@@ -523,7 +532,8 @@ class Builder {
         if (path.lowpass_hz > 0) lowpass(sound, path.lowpass_hz, fs, path.stages);
         const std::size_t at = samples(time_s, fs);
         add(sound, at, db_gain(peak_db + path.gain_db));
-        confounders_.push_back({double(at) / fs, length_s, cls});
+        confounders_.push_back(
+            {double(at) / fs, length_s, cls, {block_peaks(sound, db_gain(peak_db + path.gain_db), fs)}});
         return true;
     }
 
@@ -1166,8 +1176,18 @@ void place_speech(Builder& b, Rng& r, double time_s, double f0_hz, double level_
     }
     if (!b.place(std::move(u.audio), time_s, level_db, path, "speech")) return;
     const std::size_t at = samples(time_s, b.fs);
-    for (double p : u.plosives_s)
-        if (double(at) / b.fs + p < b.duration_s) b.confounders().push_back({double(at) / b.fs + p, 0.03, "plosive"});
+    const std::vector<float> speech =
+        b.confounders().back().envelopes.front();  // a plosive is as loud as its speech there
+    for (double p : u.plosives_s) {
+        if (double(at) / b.fs + p >= b.duration_s) continue;
+        const auto first = std::min(speech.size(), static_cast<std::size_t>(p / envelope_block_s));
+        const auto last = std::min(speech.size(), first + static_cast<std::size_t>(std::ceil(0.03 / envelope_block_s)));
+        b.confounders().push_back({double(at) / b.fs + p,
+                                   0.03,
+                                   "plosive",
+                                   {std::vector<float>(speech.begin() + static_cast<std::ptrdiff_t>(first),
+                                                       speech.begin() + static_cast<std::ptrdiff_t>(last))}});
+    }
 }
 
 // Heartbeat on the back [I]: S1, an 80-120 ms low-frequency thump (25-45 Hz and 50-90 Hz), then
@@ -1970,9 +1990,11 @@ std::vector<LabelledEvent> truth(const Scene& scene) {
     return out;
 }
 
-std::vector<popwatch::Confounder> confounders(const Scene& scene) {
+std::vector<popwatch::Confounder> confounders(const Scene& scene, int channel) {
     std::vector<popwatch::Confounder> out;
-    for (const auto& c : scene.confounders) out.push_back({c.time_s, c.duration_s, c.cls});
+    const auto k = static_cast<std::size_t>(channel);
+    for (const auto& c : scene.confounders)
+        out.push_back({c.time_s, c.duration_s, c.cls, k < c.envelopes.size() ? c.envelopes[k] : std::vector<float>{}});
     return out;
 }
 
@@ -1987,6 +2009,9 @@ namespace popwatch::synth::internal {
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream) { return synth::derive_seed(seed, stream); }
 void lowpass(std::vector<float>& x, double cutoff_hz, double fs, int stages) {
     synth::lowpass(x, clamp_hz(cutoff_hz, fs), fs, stages);
+}
+std::vector<float> block_peaks(std::span<const float> x, double gain, double fs) {
+    return synth::block_peaks(x, gain, fs);
 }
 
 SensorPair spinal_pop(double fs, Split split, std::uint64_t seed, double f1_hz, double contact_lowpass_hz) {

@@ -95,6 +95,10 @@ struct Confounder {
     std::string cls;  // "keyboard", "mouse", "clap", "knock", "footstep", "plosive", "cough",
                       // "creak", "snap", "digital_click", "heartbeat", "breath", "rub",
                       // "speech", "motion", "knuckle_attempt", "real:<dcase class or foley name>"
+    // Per channel, what it added there: peak |sample| per envelope_block_s block from time_s, as
+    // mixed (before the room and the drift; delays of a few ms between channels ignored). A
+    // channel it did not reach has an empty envelope.
+    std::vector<std::vector<float>> envelopes;
 };
 
 struct Scene {
@@ -118,7 +122,8 @@ Scene render_dual(const Options& options);
 
 // The scene's labels and confounders in the forms the scorer reads (datasets/labels.hpp).
 std::vector<LabelledEvent> truth(const Scene& scene);
-std::vector<popwatch::Confounder> confounders(const Scene& scene);
+// The confounders with their envelopes on `channel` (0: the first; in the dual scenes the contact sensor).
+std::vector<popwatch::Confounder> confounders(const Scene& scene, int channel = 0);
 
 // Writes DIR/STEM.wav (32-bit float WAV), DIR/STEM.labels.csv (`time_s,kind,episode,site`,
 // clunk episode empty), DIR/STEM.labels.txt (Audacity label track, `start\tend\tlabel`, label

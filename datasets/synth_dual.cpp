@@ -123,14 +123,17 @@ class DualScene {
     void airborne(std::vector<float> s, double t, double level_db, const std::string& cls) {
         if (s.empty() || t < 0 || t >= duration_s) return;
         add(air, s, at_sample(t, fs), db_gain(level_db));
+        std::vector<float> air_envelope = in::block_peaks(s, db_gain(level_db), fs);
         in::lowpass(s, r_.uniform(1000, 2000), fs, 2);
-        add(body, s, at_sample(t + r_.uniform(0.0005, 0.003), fs), db_gain(level_db - r_.uniform(20, 40)));
-        confounders.push_back({t, double(s.size()) / fs, cls});
+        const double body_gain = db_gain(level_db - r_.uniform(20, 40));
+        add(body, s, at_sample(t + r_.uniform(0.0005, 0.003), fs), body_gain);
+        confounders.push_back(
+            {t, double(s.size()) / fs, cls, {in::block_peaks(s, body_gain, fs), std::move(air_envelope)}});
     }
     void air_only(const std::vector<float>& s, double t, double level_db, const std::string& cls) {
         if (s.empty() || t < 0 || t >= duration_s) return;
         add(air, s, at_sample(t, fs), db_gain(level_db));
-        confounders.push_back({t, double(s.size()) / fs, cls});
+        confounders.push_back({t, double(s.size()) / fs, cls, {{}, in::block_peaks(s, db_gain(level_db), fs)}});
     }
     // Body-borne, not a pop: on ch1 at `body_db`, on ch2 at `air_db` after the air delay (air_db
     // below -100: body only).
@@ -139,7 +142,11 @@ class DualScene {
         if (s.empty() || t < 0 || t >= duration_s) return;
         add(body, s, at_sample(t, fs), db_gain(body_db));
         if (air_db > -100) add(air, s_air, at_sample(t + air_delay_s(), fs), db_gain(air_db));
-        confounders.push_back({t, double(s.size()) / fs, cls});
+        confounders.push_back({t,
+                               double(s.size()) / fs,
+                               cls,
+                               {in::block_peaks(s, db_gain(body_db), fs),
+                                air_db > -100 ? in::block_peaks(s_air, db_gain(air_db), fs) : std::vector<float>{}}});
     }
     // A labelled pop or clunk: per-event SNR (synth.hpp's definition) on the contact sensor, and
     // `air_snr_db` on the air mic. Returns the contact rendering's -20 dB duration.
@@ -218,11 +225,14 @@ double knuckle_act(DualScene& s, double t0) {
     for (int i = 0; i < cracks; ++i) {
         in::SensorPair p = in::knuckle_pop(s.fs, s.split, s.seed(), s.contact_lowpass_hz);
         in::lowpass(p.contact, r.uniform(800, 1500), s.fs, 2);
-        const double level = r.uniform(15, 35);
+        const double level = r.uniform(15, 35), body_gain = db_gain(level - r.uniform(10, 20));
         DualScene::add(s.air, p.air, at_sample(t, s.fs), db_gain(level));
-        DualScene::add(s.body, p.contact, at_sample(t + r.uniform(-0.001, 0.001), s.fs),
-                       db_gain(level - r.uniform(10, 20)));
-        s.confounders.push_back({t, double(p.air.size()) / s.fs, "knuckle_pop"});
+        DualScene::add(s.body, p.contact, at_sample(t + r.uniform(-0.001, 0.001), s.fs), body_gain);
+        s.confounders.push_back(
+            {t,
+             double(p.air.size()) / s.fs,
+             "knuckle_pop",
+             {in::block_peaks(p.contact, body_gain, s.fs), in::block_peaks(p.air, db_gain(level), s.fs)}});
         t += r.uniform(0.3, 2.0);
     }
     return t;

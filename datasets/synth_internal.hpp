@@ -65,5 +65,7 @@ std::string real_class(const std::string& path);
 
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream);
 void lowpass(std::vector<float>& x, double cutoff_hz, double fs, int stages);
+// Peak |gain * x| per envelope_block_s block: a confounder's envelope (synth.hpp).
+std::vector<float> block_peaks(std::span<const float> x, double gain, double fs);
 
 }  // namespace popwatch::synth::internal

@@ -292,7 +292,7 @@ TEST_CASE("Timing error: median and 95th percentile of |error|, mean keeps the s
 
 TEST_CASE("False pops are attributed to the confounder that overlaps them") {
     const std::vector<popwatch::Confounder> confounders{
-        {2.0, 0.05, "keyboard"}, {7.0, 0.2, "knock"}, {7.1, 0.01, "mouse"}};
+        {2.0, 0.05, "keyboard", {}}, {7.0, 0.2, "knock", {}}, {7.1, 0.01, "mouse", {}}};
     const auto s =
         popwatch::score_file({detection(2.06), detection(1.985), detection(7.105), detection(3.0), detection(7.35)}, {},
                              60, {}, &confounders);
@@ -312,4 +312,19 @@ TEST_CASE("JSON writes undefined ratios as null") {
     const auto text = json.dump();
     CHECK(text.find("NaN") == std::string::npos);
     CHECK(text.find("nan") == std::string::npos);
+}
+
+TEST_CASE("A false pop inside several sounds is blamed on the loudest there when their levels are known") {
+    // A creak sounding from 1.0 to 1.5 s, and a heartbeat thump that started nearer (1.2 s) but
+    // is faint by 1.3 s: the creak is what was heard then.
+    std::vector<float> creak(100, 0.2f), heartbeat(80, 0.0f);
+    for (std::size_t i = 0; i < 10; ++i) heartbeat[i] = 0.5f;  // its first 50 ms
+    const std::vector<popwatch::Confounder> known{{1.0, 0.5, "creak", creak}, {1.2, 0.4, "heartbeat", heartbeat}};
+    const auto s = popwatch::score_file({detection(1.3), detection(1.21)}, {}, 60, {}, &known);
+    CHECK(s.false_pops_by_class.at("creak") == 1);      // 1.3 s: heartbeat silent, creak at 0.2
+    CHECK(s.false_pops_by_class.at("heartbeat") == 1);  // 1.21 s: the thump at 0.5 is louder
+    // Without levels (a confounders CSV), the one that started nearest.
+    const std::vector<popwatch::Confounder> unknown{{1.0, 0.5, "creak", {}}, {1.2, 0.4, "heartbeat", {}}};
+    const auto u = popwatch::score_file({detection(1.3)}, {}, 60, {}, &unknown);
+    CHECK(u.false_pops_by_class.at("heartbeat") == 1);
 }
