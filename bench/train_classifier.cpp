@@ -128,13 +128,22 @@ int main(int argc, char** argv) {
                  "Use the thud-body features too (body_low_db .. thud_gap_ms: what rings on below 400 Hz, and the "
                  "time since the last thud; the clunk "
                  "model)");
+    std::vector<std::string> with;
+    app.add_option("--with", with, "Use this feature too, by name (may repeat; e.g. ring_hz for a pop model: a trial of one feature)")
+        ->check([](const std::string& name) {
+            return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
+                       ? std::string{}
+                       : "not a feature popwatch measures: " + name;
+        });
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     double pos_weight = 0;
     app.add_option("--pos-weight", pos_weight,
                    "Weight of a positive row against a negative (default: 5 for pops, 2 for clunks)");
     CLI11_PARSE(app, argc, argv);
     for (std::size_t k = 0; k < Features::count; ++k)
-        if (k < Features::single_count || (dual && Features::is_air(k)) || (body && k >= Features::air_end))
+        if (k < Features::single_count || (dual && Features::is_air(k)) ||
+            (body && k >= Features::body_low_db && k <= Features::thud_gap_ms) ||
+            std::find(with.begin(), with.end(), feature_names[k]) != with.end())
             used.push_back(k);
     try {
         Data train, hold;
