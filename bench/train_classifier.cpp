@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -104,6 +105,27 @@ DMatrixHandle matrix(const Data& d) {
 
 }  // namespace
 
+namespace {
+
+// XGBoost's JSON carries per-node arrays popwatch never reads (gains, weights, parents,
+// categories): about half the text, which is embedded in every binary and read at start. Dropped
+// here; the trees and their numbers are untouched (the shortest text of each double reads back as
+// the same float).
+void strip_unused(const std::string& path) {
+    nlohmann::json j;
+    {
+        std::ifstream in(path);
+        j = nlohmann::json::parse(in);
+    }
+    for (auto& tree : j.at("learner").at("gradient_booster").at("model").at("trees"))
+        for (const char* key : {"base_weights", "loss_changes", "parents", "split_type", "categories",
+                                "categories_nodes", "categories_segments", "categories_sizes"})
+            tree.erase(key);
+    std::ofstream(path) << j.dump();
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     CLI::App app{"Train the pop classifier (XGBoost) on dev-split features"};
     std::vector<std::string> features{"build/train/features.csv"};
@@ -129,7 +151,8 @@ int main(int argc, char** argv) {
                  "time since the last thud; the clunk "
                  "model)");
     std::vector<std::string> with;
-    app.add_option("--with", with, "Use this feature too, by name (may repeat; e.g. ring_hz for a pop model: a trial of one feature)")
+    app.add_option("--with", with,
+                   "Use this feature too, by name (may repeat; e.g. ring_hz for a pop model: a trial of one feature)")
         ->check([](const std::string& name) {
             return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
                        ? std::string{}
@@ -223,6 +246,7 @@ int main(int argc, char** argv) {
         auto feature_names_c = used_names();
         XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", feature_names_c.data(), feature_names_c.size()));
         XGB(XGBoosterSaveModel(booster, out.c_str()));
+        strip_unused(out);
         fmt::print("wrote {}\n", out);
         XGBoosterFree(booster);
         XGDMatrixFree(dtrain);
