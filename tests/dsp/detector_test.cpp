@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,25 @@ TEST_CASE("pops of a spinal cluster 5-40 ms apart are resolved separately", "[ds
         CHECK(pops[i].time_s == Approx(onsets[i]).margin(0.002));
         CHECK(pops[i].episode == 0);  // one act of cracking
     }
+}
+
+TEST_CASE("clusters of loud clean pops keep their pops across gaps and pitches", "[dsp][detector]") {
+    // 48 four-pop clusters: 300 Hz - 1.8 kHz rings, first gaps 8-25 ms (the next ones 1.2x and 1.3x
+    // that), three noise seeds. The shipped model finds 157 of the 192 pops (at 8 ms gaps about
+    // two of four); a model that learned "a transient 8-15 ms after another is its re-trigger"
+    // found 115 (BENCHMARKS.md, "More training audio for the pop model"). The floor catches that.
+    const double fs = 48000;
+    int found = 0, total = 0;
+    for (double freq : {300.0, 600.0, 1000.0, 1800.0})
+        for (double gap : {0.008, 0.012, 0.018, 0.025})
+            for (std::uint32_t seed : {7u, 8u, 9u}) {
+                auto x = test::noise(2, fs, 0.001f, seed);
+                for (double t : {0.5, 0.5 + gap, 0.5 + 2.2 * gap, 0.5 + 3.5 * gap}) test::add_pop(x, fs, t, 0.3f, freq);
+                found += static_cast<int>(of_kind(detect(x, fs), Kind::pop).size());
+                total += 4;
+            }
+    INFO(found << " of " << total << " pops found");
+    CHECK(found >= 150);
 }
 
 TEST_CASE("pops further apart than the episode gap start a new episode", "[dsp][detector]") {
