@@ -12,14 +12,16 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "dsp/event.hpp"
+#include "dsp/tree_model.hpp"
 
 using namespace popwatch;
 
@@ -101,27 +103,6 @@ DMatrixHandle matrix(const Data& d) {
     auto names = used_names();
     XGB(XGDMatrixSetStrFeatureInfo(m, "feature_name", names.data(), names.size()));
     return m;
-}
-
-}  // namespace
-
-namespace {
-
-// XGBoost's JSON carries per-node arrays popwatch never reads (gains, weights, parents,
-// categories): about half the text, which is embedded in every binary and read at start. Dropped
-// here; the trees and their numbers are untouched (the shortest text of each double reads back as
-// the same float).
-void strip_unused(const std::string& path) {
-    nlohmann::json j;
-    {
-        std::ifstream in(path);
-        j = nlohmann::json::parse(in);
-    }
-    for (auto& tree : j.at("learner").at("gradient_booster").at("model").at("trees"))
-        for (const char* key : {"base_weights", "loss_changes", "parents", "split_type", "categories",
-                                "categories_nodes", "categories_segments", "categories_sizes"})
-            tree.erase(key);
-    std::ofstream(path) << j.dump();
 }
 
 }  // namespace
@@ -246,7 +227,12 @@ int main(int argc, char** argv) {
         auto feature_names_c = used_names();
         XGB(XGBoosterSetStrFeatureInfo(booster, "feature_name", feature_names_c.data(), feature_names_c.size()));
         XGB(XGBoosterSaveModel(booster, out.c_str()));
-        strip_unused(out);
+        {  // without the arrays popwatch never reads: half the text embedded in every binary
+            std::ifstream in(out);
+            const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+            in.close();
+            std::ofstream(out) << TreeModel::trimmed_json(text);
+        }
         fmt::print("wrote {}\n", out);
         XGBoosterFree(booster);
         XGDMatrixFree(dtrain);

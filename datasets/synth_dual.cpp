@@ -140,13 +140,14 @@ class DualScene {
     void body_sound(const std::vector<float>& s, const std::vector<float>& s_air, double t, double body_db,
                     double air_db, const std::string& cls) {
         if (s.empty() || t < 0 || t >= duration_s) return;
+        const bool in_air = air_db > -100;
         add(body, s, at_sample(t, fs), db_gain(body_db));
-        if (air_db > -100) add(air, s_air, at_sample(t + air_delay_s(), fs), db_gain(air_db));
+        if (in_air) add(air, s_air, at_sample(t + air_delay_s(), fs), db_gain(air_db));
         confounders.push_back({t,
                                double(s.size()) / fs,
                                cls,
                                {in::block_peaks(s, db_gain(body_db), fs),
-                                air_db > -100 ? in::block_peaks(s_air, db_gain(air_db), fs) : std::vector<float>{}}});
+                                in_air ? in::block_peaks(s_air, db_gain(air_db), fs) : std::vector<float>{}}});
     }
     // A labelled pop or clunk: per-event SNR (synth.hpp's definition) on the contact sensor, and
     // `air_snr_db` on the air mic. Returns the contact rendering's -20 dB duration.

@@ -102,21 +102,14 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
     const auto min_lag = static_cast<std::size_t>(fs / 400), max_lag = static_cast<std::size_t>(fs / 60);
     if (m < 2 * max_lag) return 0;
     // The energies of the two overlapping windows come from running sums of squares; the cross
-    // term is a dot product with four partial sums (in double, as before: it is the sum's order
-    // that changed, not its precision).
+    // term is dot_d (in double, as before: it is the sum's order that changed, not its precision).
     energy_[0] = 0;  // sized in the constructor: m never exceeds decimated_.size()
     for (std::size_t i = 0; i < m; ++i)
         energy_[i + 1] = energy_[i] + static_cast<double>(decimated_[i]) * decimated_[i];
     float best = 0;
     for (std::size_t lag = std::max<std::size_t>(min_lag, 1); lag <= max_lag; ++lag) {
         const std::size_t n = m - lag;
-        double acc[4] = {0, 0, 0, 0};
-        std::size_t i = 0;
-        for (; i + 4 <= n; i += 4)
-            for (std::size_t k = 0; k < 4; ++k)
-                acc[k] += static_cast<double>(decimated_[i + k]) * decimated_[i + k + lag];
-        for (; i < n; ++i) acc[0] += static_cast<double>(decimated_[i]) * decimated_[i + lag];
-        const double xy = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+        const double xy = dot_d({decimated_.data(), n}, {decimated_.data() + lag, n});
         const double xx = energy_[n], yy = energy_[m] - energy_[lag];
         if (xx > 0 && yy > 0) best = std::max(best, static_cast<float>(xy / std::sqrt(xx * yy)));
     }

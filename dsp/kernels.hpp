@@ -22,16 +22,19 @@ inline float dot(std::span<const float> x, std::span<const float> y) {
 
 inline float sum_of_squares(std::span<const float> x) { return dot(x, x); }
 
-// The same sum in double (for the features that were trained on double sums): two SSE2 lanes of
+// The same sums in double (for the features that were trained on double sums): two SSE2 lanes of
 // two partial sums each.
-inline double sum_of_squares_d(std::span<const float> x) {
+inline double dot_d(std::span<const float> x, std::span<const float> y) {
     double acc[4] = {0, 0, 0, 0};
+    const std::size_t n = x.size() < y.size() ? x.size() : y.size();
     std::size_t i = 0;
-    for (; i + 4 <= x.size(); i += 4)
-        for (std::size_t k = 0; k < 4; ++k) acc[k] += static_cast<double>(x[i + k]) * x[i + k];
-    for (; i < x.size(); ++i) acc[0] += static_cast<double>(x[i]) * x[i];
+    for (; i + 4 <= n; i += 4)
+        for (std::size_t k = 0; k < 4; ++k) acc[k] += static_cast<double>(x[i + k]) * y[i + k];
+    for (; i < n; ++i) acc[0] += static_cast<double>(x[i]) * y[i];
     return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
+
+inline double sum_of_squares_d(std::span<const float> x) { return dot_d(x, x); }
 
 // Largest |x| (0 for an empty span), four lanes at a time.
 inline float peak_abs(std::span<const float> x) {

@@ -21,22 +21,33 @@ std::vector<T> array_of(const nlohmann::json& tree, const char* key) {
     return tree.at(key).get<std::vector<T>>();
 }
 
+// XGBoost's JSON holds per-node arrays popwatch never reads (gains, weights, parents,
+// categories): about half the text. Dropped while parsing (returning false for a key drops it and
+// its value), so the parsed document, the biggest allocation a run makes, stays about half the
+// size for a model straight out of XGBoost; the shipped ones are trimmed already (trimmed_json).
+nlohmann::json parse_used(std::string_view text) {
+    return nlohmann::json::parse(text, [](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+        if (event != nlohmann::json::parse_event_t::key) return true;
+        const auto& key = parsed.get_ref<const std::string&>();
+        return !(key == "base_weights" || key == "loss_changes" || key == "parents" || key == "split_type" ||
+                 key.starts_with("categories"));
+    });
+}
+
 }  // namespace
+
+std::string TreeModel::trimmed_json(std::string_view text) {
+    try {
+        return parse_used(text).dump();
+    } catch (const nlohmann::json::exception& e) {
+        throw std::invalid_argument(std::string("not an XGBoost JSON model: ") + e.what());
+    }
+}
 
 TreeModel TreeModel::from_xgboost_json(std::string_view text) {
     TreeModel m;
     try {
-        // XGBoost's JSON holds per-node arrays popwatch never reads (gains, weights, parents,
-        // categories): about half the text. The shipped models have them stripped already
-        // (train_classifier); from a model straight out of XGBoost they are dropped while parsing,
-        // so the parsed document, the biggest allocation a run makes, stays about half the size.
-        const auto skip_unused = [](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
-            if (event != nlohmann::json::parse_event_t::key) return true;
-            const auto& key = parsed.get_ref<const std::string&>();
-            return !(key == "base_weights" || key == "loss_changes" || key == "parents" || key == "split_type" ||
-                     key.starts_with("categories"));
-        };
-        const auto j = nlohmann::json::parse(text, skip_unused);
+        const auto j = parse_used(text);
         const auto& learner = j.at("learner");
         const auto names = learner.at("feature_names").get<std::vector<std::string>>();
         // A model names the features it was trained on, any of popwatch's in any order (the

@@ -2,13 +2,15 @@
 // XGBoost's JSON model format, without linking XGBoost, and without allocating. Each tree is
 // padded to a complete binary tree of the model's depth and stored level by level (node i's
 // children at 2i+1 and 2i+2), so a tree is walked without branches on the data, a fixed number of
-// steps, several trees at once; the sum is taken in tree order, so it is bit for bit the node-by-
-// node walk's (`walked_log_odds`, kept for the tests and for explaining). Also gives each feature's contribution to the
-// log-odds (Saabas 2014: the change of the cover-weighted mean value along the decision path), which --explain prints.
+// steps, several trees at once; the sum is taken in tree order, so it is bit for bit the
+// node-by-node walk's (`walked_log_odds`, the reference the tests hold it to). Also gives each
+// feature's contribution to the log-odds (Saabas 2014: the change of the cover-weighted mean value
+// along the decision path), which --explain prints.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,6 +23,10 @@ class TreeModel {
     // Throws std::invalid_argument if the text is not an XGBoost binary:logistic tree model whose
     // feature names are all among `feature_names` (so a stale model cannot be used silently).
     static TreeModel from_xgboost_json(std::string_view json);
+    // The same model text without the per-node arrays popwatch never reads (gains, weights,
+    // parents, categories: about half of XGBoost's text); the trees and their numbers unchanged.
+    // For train_classifier, so shipped models are embedded at half the size. Throws as above.
+    static std::string trimmed_json(std::string_view json);
 
     float log_odds(const Features& f) const;
     // The same sum, node by node along XGBoost's own arrays: the reference log_odds is tested on.

@@ -109,3 +109,25 @@ TEST_CASE("a malformed tree is refused", "[dsp][model]") {
     CHECK_THROWS_AS(TreeModel::from_xgboost_json(with_children("[1, 1, -1]", "[2, 2, -1]")), std::invalid_argument);
     CHECK_THROWS_AS(TreeModel::from_xgboost_json(with_children("[1, -1]", "[2, -1, -1]")), std::invalid_argument);
 }
+
+TEST_CASE("a trimmed model keeps its trees and loses the arrays popwatch never reads", "[dsp][model]") {
+    const std::string json = R"({"learner": {"feature_names": ["level_dbfs", "ring_hz"],
+        "objective": {"name": "binary:logistic"}, "learner_model_param": {"base_score": "5E-1"},
+        "gradient_booster": {"model": {"trees": [{"left_children": [1, -1, -1], "right_children": [2, -1, -1],
+          "split_indices": [1, 0, 0], "split_conditions": [100, -0.123456789, 1.5], "default_left": [1, 0, 0],
+          "sum_hessian": [2, 1, 1], "base_weights": [0, -1, 1], "loss_changes": [3, 0, 0], "parents": [2147483647, 0, 0],
+          "split_type": [0, 0, 0], "categories": [], "categories_nodes": [], "categories_segments": [],
+          "categories_sizes": []}]}}}})";
+    const std::string trimmed = TreeModel::trimmed_json(json);
+    for (const char* key : {"base_weights", "loss_changes", "parents", "split_type", "categories"})
+        CHECK(trimmed.find(key) == std::string::npos);
+    const TreeModel a = TreeModel::from_xgboost_json(json), b = TreeModel::from_xgboost_json(trimmed);
+    Features f;
+    for (float v : {50.0f, 150.0f, NAN}) {
+        f[Features::ring_hz] = v;
+        CHECK(a.log_odds(f) == b.log_odds(f));
+    }
+    f[Features::ring_hz] = 50;
+    CHECK(b.log_odds(f) == -0.123456789f);  // the leaf's float survives the round trip exactly
+    CHECK_THROWS_AS(TreeModel::trimmed_json("{not json"), std::invalid_argument);
+}
