@@ -47,6 +47,10 @@ int main(int argc, char** argv) {
     app.add_option("--quick-lookahead", config.quick_lookahead_s,
                    "Seconds after the onset a quick decision is made (the quick models are trained at the default)")
         ->capture_default_str();
+    synth::Options defaults;
+    double snr_min_db = defaults.snr_min_db, snr_max_db = defaults.snr_max_db;
+    app.add_option("--snr-min", snr_min_db, "Lowest pop SNR, dB (the synthesiser's range by default)")->capture_default_str();
+    app.add_option("--snr-max", snr_max_db, "Highest pop SNR, dB")->capture_default_str();
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
@@ -79,6 +83,8 @@ int main(int argc, char** argv) {
                 o.seed = seed_base + static_cast<std::uint64_t>(i);
                 o.minutes = minutes;
                 o.sample_rate = rates[(i / 3) % 3];
+                o.snr_min_db = snr_min_db;
+                o.snr_max_db = snr_max_db;
                 const bool negatives =
                     o.scenario == synth::Scenario::negatives || o.scenario == synth::Scenario::dual_negatives;
                 if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;

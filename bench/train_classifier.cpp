@@ -139,15 +139,25 @@ int main(int argc, char** argv) {
                        ? std::string{}
                        : "not a feature popwatch measures: " + name;
         });
+    std::vector<std::string> without;
+    app.add_option("--without", without, "Leave this feature out, by name (may repeat; a trial of the model without it)")
+        ->check([](const std::string& name) {
+            return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
+                       ? std::string{}
+                       : "not a feature popwatch measures: " + name;
+        });
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     double pos_weight = 0;
     app.add_option("--pos-weight", pos_weight,
                    "Weight of a positive row against a negative (default: 5 for pops, 2 for clunks)");
     CLI11_PARSE(app, argc, argv);
+    const auto named = [](const std::vector<std::string>& names, std::size_t k) {
+        return std::find(names.begin(), names.end(), feature_names[k]) != names.end();
+    };
     for (std::size_t k = 0; k < Features::count; ++k)
-        if (k < Features::single_count || (dual && Features::is_air(k)) ||
-            (body && k >= Features::body_low_db && k <= Features::thud_gap_ms) ||
-            std::find(with.begin(), with.end(), feature_names[k]) != with.end())
+        if ((k < Features::single_count || (dual && Features::is_air(k)) ||
+             (body && k >= Features::body_low_db && k <= Features::thud_gap_ms) || named(with, k)) &&
+            !named(without, k))
             used.push_back(k);
     try {
         Data train, hold;
