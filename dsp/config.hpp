@@ -34,7 +34,7 @@ struct DetectorConfig {
     // The same for the dual-sensor model (a contact sensor plus the air reference, issue #8),
     // chosen on the dev split of bench/dual_accuracy: the lowest threshold at which the pair beats
     // the contact sensor alone on both pop F1 and false pops per hour (BENCHMARKS.md "Two sensors").
-    float dual_pop_threshold = 0.75f;
+    float dual_pop_threshold = 0.85f;
 
     // Clunk (a dull, low 50-200 Hz, 25-250 ms thud) from its own model; a clunk is reported and
     // triggers the red-flag note, so this threshold favours precision. Chosen on the held-out dev
