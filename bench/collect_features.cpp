@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     synth::Options defaults;
     double snr_min_db = defaults.snr_min_db, snr_max_db = defaults.snr_max_db;
-    app.add_option("--snr-min", snr_min_db, "Lowest pop SNR, dB (the synthesiser's range by default)")->capture_default_str();
+    app.add_option("--snr-min", snr_min_db, "Lowest pop SNR, dB (the synthesiser's range by default)")
+        ->capture_default_str();
     app.add_option("--snr-max", snr_max_db, "Highest pop SNR, dB")->capture_default_str();
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");

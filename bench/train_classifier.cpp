@@ -131,21 +131,18 @@ int main(int argc, char** argv) {
                  "Use the thud-body features too (body_low_db .. thud_gap_ms: what rings on below 400 Hz, and the "
                  "time since the last thud; the clunk "
                  "model)");
-    std::vector<std::string> with;
+    const auto is_feature = [](const std::string& name) {
+        return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
+                   ? std::string{}
+                   : "not a feature popwatch measures: " + name;
+    };
+    std::vector<std::string> with, without;
     app.add_option("--with", with,
                    "Use this feature too, by name (may repeat; e.g. ring_hz for a pop model: a trial of one feature)")
-        ->check([](const std::string& name) {
-            return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
-                       ? std::string{}
-                       : "not a feature popwatch measures: " + name;
-        });
-    std::vector<std::string> without;
-    app.add_option("--without", without, "Leave this feature out, by name (may repeat; a trial of the model without it)")
-        ->check([](const std::string& name) {
-            return std::find(feature_names.begin(), feature_names.end(), name) != feature_names.end()
-                       ? std::string{}
-                       : "not a feature popwatch measures: " + name;
-        });
+        ->check(is_feature);
+    app.add_option("--without", without,
+                   "Leave this feature out, by name (may repeat; a trial of the model without it)")
+        ->check(is_feature);
     app.add_option("--predictions", predictions, "Write held-out predictions with features (CSV), for analysis");
     double pos_weight = 0;
     app.add_option("--pos-weight", pos_weight,
