@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
+    if (!(snr_min_db <= snr_max_db)) {
+        std::fprintf(stderr, "--snr-min %g is above --snr-max %g\n", snr_min_db, snr_max_db);
+        return 2;
+    }
 
     std::ofstream out(out_path);
     if (!out) {
