@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "datasets/scoring.hpp"
@@ -55,8 +56,34 @@ int main(int argc, char** argv) {
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
-    if (!(snr_min_db <= snr_max_db)) {
-        std::fprintf(stderr, "--snr-min %g is above --snr-max %g\n", snr_min_db, snr_max_db);
+
+    const synth::Scenario scenarios[] = {dual ? synth::Scenario::dual : synth::Scenario::contact,
+                                         dual ? synth::Scenario::dual_negatives : synth::Scenario::ambient,
+                                         dual ? synth::Scenario::dual : synth::Scenario::negatives};
+    SensorLayout layout;
+    if (dual) layout.air = {false, true};  // ch1 contact, ch2 the air reference
+    const double rates[] = {48000, 44100, 16000};
+    // Recording i's options. Checked once up front, so a bad option is a clear error here and not
+    // an exception in a worker thread.
+    const auto options_of = [&](int i) {
+        synth::Options o;
+        o.split = synth::Split::dev;  // never the test split
+        o.scenario = scenarios[i % 3];
+        o.seed = seed_base + static_cast<std::uint64_t>(i);
+        o.minutes = minutes;
+        o.sample_rate = rates[(i / 3) % 3];
+        o.snr_min_db = snr_min_db;
+        o.snr_max_db = snr_max_db;
+        const bool negatives =
+            o.scenario == synth::Scenario::negatives || o.scenario == synth::Scenario::dual_negatives;
+        if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;
+        if (clunks_per_min > 0 && !negatives) o.clunks_per_min = clunks_per_min;
+        return o;
+    };
+    try {
+        for (int i = 0; i < std::min(files, 9); ++i) synth::validate(options_of(i));  // every scenario and rate
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "%s\n", e.what());
         return 2;
     }
 
@@ -69,12 +96,6 @@ int main(int argc, char** argv) {
     for (auto name : feature_names) out << ',' << name;
     out << '\n';
 
-    const synth::Scenario scenarios[] = {dual ? synth::Scenario::dual : synth::Scenario::contact,
-                                         dual ? synth::Scenario::dual_negatives : synth::Scenario::ambient,
-                                         dual ? synth::Scenario::dual : synth::Scenario::negatives};
-    SensorLayout layout;
-    if (dual) layout.air = {false, true};  // ch1 contact, ch2 the air reference
-    const double rates[] = {48000, 44100, 16000};
     std::mutex mutex;
     std::atomic<int> next{0};
     std::int64_t labelled[3] = {}, found[3] = {};
@@ -82,18 +103,7 @@ int main(int argc, char** argv) {
     for (unsigned w = 0; w < std::max(1u, jobs); ++w)
         workers.emplace_back([&] {
             for (int i = next++; i < files; i = next++) {
-                synth::Options o;
-                o.split = synth::Split::dev;  // never the test split
-                o.scenario = scenarios[i % 3];
-                o.seed = seed_base + static_cast<std::uint64_t>(i);
-                o.minutes = minutes;
-                o.sample_rate = rates[(i / 3) % 3];
-                o.snr_min_db = snr_min_db;
-                o.snr_max_db = snr_max_db;
-                const bool negatives =
-                    o.scenario == synth::Scenario::negatives || o.scenario == synth::Scenario::dual_negatives;
-                if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;
-                if (clunks_per_min > 0 && !negatives) o.clunks_per_min = clunks_per_min;
+                const synth::Options o = options_of(i);
                 const synth::Scene scene = synth::render(o);
                 std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config, layout);
                 if (dual) std::erase_if(events, [](const Event& e) { return e.air != AirPath::dual; });

@@ -1762,20 +1762,6 @@ void number_episodes(std::vector<Label>& labels) {
     for (Label& l : labels) l.episode = l.kind == Kind::pop ? episodes[k++] : -1;
 }
 
-void validate(const Options& o) {
-    auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
-    if (!(o.sample_rate >= 8000 && o.sample_rate <= 192000) || o.sample_rate != std::round(o.sample_rate))
-        fail("sample rate must be a whole number of Hz in 8000..192000");
-    if (o.scenario != Scenario::demo && !(o.minutes > 0 && o.minutes <= max_minutes))
-        fail("minutes must be in (0, 180]");
-    if (!(o.snr_min_db <= o.snr_max_db)) fail("snr range is empty (min > max)");
-    if (!(o.peak_min_dbfs <= o.peak_max_dbfs && o.peak_max_dbfs <= 0))
-        fail("peak level range must be within ..0 dBFS with min <= max");
-    if (!(o.density >= 0)) fail("density must be >= 0");
-    if (o.episodes_per_min && !(*o.episodes_per_min >= 0)) fail("episodes per minute must be >= 0");
-    if (o.clunks_per_min && !(*o.clunks_per_min >= 0)) fail("clunks per minute must be >= 0");
-}
-
 // Stream numbers for derive_seed.
 enum Stream : std::uint64_t { acts_stream = 1, office_stream, body_stream, floor_stream, room_stream, level_stream };
 
@@ -1828,6 +1814,20 @@ std::vector<std::string> real_clips(const std::string& real_dir, Split split) {
     std::vector<std::string> out = split_folder(fs::path(real_dir) / "office_events", ".wav", split);
     for (std::string& p : split_folder(fs::path(real_dir) / "game_foley", ".ogg", split)) out.push_back(std::move(p));
     return out;
+}
+
+void validate(const Options& o) {
+    auto fail = [](const std::string& what) { throw std::invalid_argument(what); };
+    if (!(o.sample_rate >= 8000 && o.sample_rate <= 192000) || o.sample_rate != std::round(o.sample_rate))
+        fail("sample rate must be a whole number of Hz in 8000..192000");
+    if (o.scenario != Scenario::demo && !(o.minutes > 0 && o.minutes <= max_minutes))
+        fail("minutes must be in (0, 180]");
+    if (!(o.snr_min_db <= o.snr_max_db)) fail("snr range is empty (min > max)");
+    if (!(o.peak_min_dbfs <= o.peak_max_dbfs && o.peak_max_dbfs <= 0))
+        fail("peak level range must be within ..0 dBFS with min <= max");
+    if (!(o.density >= 0)) fail("density must be >= 0");
+    if (o.episodes_per_min && !(*o.episodes_per_min >= 0)) fail("episodes per minute must be >= 0");
+    if (o.clunks_per_min && !(*o.clunks_per_min >= 0)) fail("clunks per minute must be >= 0");
 }
 
 Scene render(const Options& options) {

@@ -109,6 +109,9 @@ struct Scene {
     std::vector<Confounder> confounders;  // time order
 };
 
+// Throws std::invalid_argument naming the first option out of range (render() checks with it).
+void validate(const Options& options);
+
 // Deterministic per options (seed included). Throws std::invalid_argument for options out of
 // range.
 Scene render(const Options& options);
