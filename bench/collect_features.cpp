@@ -53,6 +53,9 @@ int main(int argc, char** argv) {
     app.add_option("--snr-min", snr_min_db, "Lowest pop SNR, dB (the synthesiser's range by default)")
         ->capture_default_str();
     app.add_option("--snr-max", snr_max_db, "Highest pop SNR, dB")->capture_default_str();
+    bool wide_pops = false;
+    app.add_flag("--wide-pops", wide_pops,
+                 "Draw each pop's shape from wider ranges than the benchmark's (synth::Options::wide_pops)");
     bool show_missed = false;
     app.add_flag("--missed", show_missed, "List labelled pops that produced no candidate (stderr)");
     CLI11_PARSE(app, argc, argv);
@@ -74,6 +77,7 @@ int main(int argc, char** argv) {
         o.sample_rate = rates[(i / 3) % 3];
         o.snr_min_db = snr_min_db;
         o.snr_max_db = snr_max_db;
+        o.wide_pops = wide_pops;
         const bool negatives =
             o.scenario == synth::Scenario::negatives || o.scenario == synth::Scenario::dual_negatives;
         if (episodes_per_min > 0 && !negatives) o.episodes_per_min = episodes_per_min;

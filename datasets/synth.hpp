@@ -70,6 +70,10 @@ struct Options {
     double density = 1;     // multiplies every negative (confounder) rate
     double snr_min_db = 6;  // per-event pop SNR range (see above); mostly 10-30 dB
     double snr_max_db = 40;
+    // Training only, never the benchmark: each pop's shape drawn from wider ranges than the
+    // split's (synth.cpp, widen()), so a model learns what a pop is rather than the one pop this
+    // synthesiser draws. Off, the audio is byte-identical to what it always was.
+    bool wide_pops = false;
     double peak_min_dbfs = -30;  // each file's peak is drawn in this range
     double peak_max_dbfs = -6;
     // spine only: sensors on a line along the spine, `spacing_cm` apart (synth_spine.cpp)

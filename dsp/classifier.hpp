@@ -2,7 +2,8 @@
 //   1. Clunk: gradient-boosted trees (dsp/models/clunk_classifier.json) give P(clunk); checked
 //      first, so a clunk is never counted as a pop.
 //   2. Pop or other: gradient-boosted trees (dsp/models/pop_classifier.json) give P(pop); a pop
-//      when P reaches DetectorConfig::pop_threshold.
+//      when P reaches DetectorConfig::pop_threshold, unless the onset adds no energy at all (a
+//      steady sound re-triggering the gate, which no model learned from).
 //   With an air reference (issue #8) step 2 uses the dual model (dual_classifier.json) instead.
 // DetectorConfig::quick swaps in the quick models (dsp/models/quick_*.json), trained on features
 // measured quick_lookahead_s after the onset, and quick_pop_threshold / quick_clunk_threshold.

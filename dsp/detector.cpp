@@ -119,7 +119,9 @@ struct Detector::Impl {
 
         const auto chunk = static_cast<std::int64_t>(chunk_frames);
         const std::int64_t sample_span = extractor.frames_before() + extractor.frames_after() + chunk + 4 * cell;
-        const std::int64_t cell_span = (static_cast<std::int64_t>(0.3 * fs) + sample_span) / cell + 16;
+        // Cells reach back 0.5 s before the oldest onset still to decide: act_pre_db's 250 ms
+        // before an act that began up to 200 ms earlier.
+        const std::int64_t cell_span = (static_cast<std::int64_t>(0.5 * fs) + sample_span) / cell + 16;
         const auto onset_span =
             static_cast<std::size_t>((c.context_s + c.decision_lookahead_s()) * 1e3 / std::max(0.5f, c.dead_time_ms)) +
             16;

@@ -72,6 +72,11 @@ struct Features {
         ring_corr,    // periodicity of the low band 5-95 ms after the onset at 40-250 Hz, 0 (none) .. 1
         ring_hz,      // the frequency of that ring
         thud_gap_ms,  // since the last thud (body_low_db > -3, body_ms >= 20) 0.15-1.5 s before; 1500 if none
+        // pre_db measured before the act rather than before this transient: the 250 ms before the
+        // first transient chained to this one (at most 200 ms back), so a spinal cluster's later
+        // pops see what its first saw, not the cluster's own earlier pops. pre_db when nothing
+        // is chained before it.
+        act_pre_db,
         count
     };
     static constexpr std::size_t single_count = chain_n + 1;  // features of the first single-sensor models
@@ -84,11 +89,11 @@ struct Features {
 };
 
 constexpr std::array<std::string_view, Features::count> feature_names{
-    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms",  "centroid_hz", "spread_hz",  "flatness",   "low_db",
-    "high_db",    "crest_db",    "tail_db",     "pre_db",    "voicing",     "rate_hz",    "regularity", "after_n",
-    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",      "flux_db",    "local_db",   "chain_n",
-    "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",       "air_snr_db", "air_lag_ms", "air_rate_hz",
-    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz",     "thud_gap_ms"};
+    "level_dbfs", "snr_db",      "rise_ms",     "dur20_ms",  "centroid_hz", "spread_hz",   "flatness",   "low_db",
+    "high_db",    "crest_db",    "tail_db",     "pre_db",    "voicing",     "rate_hz",     "regularity", "after_n",
+    "after_db",   "prev_gap_ms", "next_gap_ms", "mid_db",    "top_db",      "flux_db",     "local_db",   "chain_n",
+    "ba_low_db",  "ba_mid_db",   "ba_high_db",  "ba_top_db", "ba_db",       "air_snr_db",  "air_lag_ms", "air_rate_hz",
+    "air_pre_db", "body_low_db", "body_ms",     "ring_corr", "ring_hz",     "thud_gap_ms", "act_pre_db"};
 
 static_assert(std::ranges::none_of(feature_names, [](std::string_view n) { return n.empty(); }),
               "every feature needs its name: models and training files refer to features by name");

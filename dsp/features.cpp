@@ -227,8 +227,8 @@ std::int64_t FeatureExtractor::first_onset_from(const ChannelHistory& h, std::in
     return lo;
 }
 
-void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak,
-                              Features& f) const {
+std::int64_t FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak,
+                                      Features& f) const {
     const auto window = static_cast<std::int64_t>(config_.context_s * fs_);
     const auto skip = static_cast<std::int64_t>(0.2 * fs_);
     const auto cluster_gap = static_cast<std::int64_t>(config_.cluster_gap_ms * 1e-3 * fs_);
@@ -284,6 +284,15 @@ void FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onset, std::
     f[Features::chain_n] = static_cast<float>(chained);
     f[Features::prev_gap_ms] = static_cast<float>(static_cast<double>(onset - last_before) * 1e3 / fs_);
     f[Features::next_gap_ms] = static_cast<float>(static_cast<double>(first_after - onset) * 1e3 / fs_);
+    return chain_start;
+}
+
+float FeatureExtractor::activity_db(const ChannelHistory& h, std::int64_t from_cell, std::int64_t to_cell,
+                                    float background) const {
+    double sum = 0;
+    for (std::int64_t c = from_cell; c < to_cell; ++c) sum += db_to_power_f(h.cell_db.at(c));
+    sum /= static_cast<double>(std::max<std::int64_t>(1, to_cell - from_cell));
+    return std::clamp(power_to_db(sum) - background, -60.0f, 60.0f);
 }
 
 // The first candidate onset on this channel after `onset` (its own trigger excluded), or
@@ -406,11 +415,7 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     f[Features::local_db] = std::clamp(peak_db - power_to_db(local), -60.0f, 60.0f);  // bounded at a file's start
 
     // Activity in the 250 ms before, over the background.
-    double pre = 0;
-    const std::int64_t pre_from = onset_cell - ms(250) / cell_, pre_to = onset_cell - ms(2) / cell_;
-    for (std::int64_t c = pre_from; c < pre_to; ++c) pre += db_to_power_f(h.cell_db.at(c));
-    pre /= static_cast<double>(std::max<std::int64_t>(1, pre_to - pre_from));
-    f[Features::pre_db] = std::clamp(power_to_db(pre) - background, -60.0f, 60.0f);
+    f[Features::pre_db] = activity_db(h, onset_cell - ms(250) / cell_, onset_cell - ms(2) / cell_, background);
 
     // Voicing after the event (speech plosives are followed by voiced sound): only a sustained
     // sound counts, so the ring of a decaying transient is not taken for a vowel.
@@ -438,7 +443,11 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     }
     f[Features::thud_gap_ms] = gap_ms;
     if (f[Features::body_low_db] > -3 && f[Features::body_ms] >= 20) thuds_[thud_count_++ % thuds_.size()] = onset;
-    rhythm(h, onset, self, peak, f);
+    // The same before the act this transient belongs to (a spinal cluster's first pop).
+    const std::int64_t act_start = std::max(rhythm(h, onset, self, peak, f), onset - ms(200));
+    f[Features::act_pre_db] = act_start < onset - 2 * cell_ ? activity_db(h, act_start / cell_ - ms(250) / cell_,
+                                                                          act_start / cell_ - ms(2) / cell_, background)
+                                                            : f[Features::pre_db];
     return m;
 }
 

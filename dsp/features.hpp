@@ -48,7 +48,10 @@ class FeatureExtractor {
     std::int64_t refine_onset(const ChannelHistory& h, std::int64_t trigger_cell, float background_db);
     float voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length);
     void measure_body(const ChannelHistory& h, std::int64_t onset, Features& f);
-    void rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
+    // Returns where the act began: the onset of the first transient chained before this one.
+    std::int64_t rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
+    // Mean cell level over [from, to) frames, over `background`, dB (pre_db's measure).
+    float activity_db(const ChannelHistory& h, std::int64_t from_cell, std::int64_t to_cell, float background) const;
     static std::int64_t first_onset_from(const ChannelHistory& h, std::int64_t frame);
     std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
 

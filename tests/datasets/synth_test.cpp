@@ -99,6 +99,11 @@ TEST_CASE("synth: the same options give the same recording, another seed another
     const Scene c = render(quick(Scenario::ambient, 12));
     CHECK(a.audio != c.audio);
 
+    Options wide = quick(Scenario::ambient, 11);  // training only: the pops' shapes drawn wider
+    wide.wide_pops = true;
+    CHECK(render(wide).audio == render(wide).audio);
+    CHECK(render(wide).audio != a.audio);
+
     Options test = quick(Scenario::ambient, 11);
     test.split = Split::test;
     CHECK(render(test).audio != a.audio);  // seed N in the test split is another recording
@@ -236,11 +241,14 @@ TEST_CASE("synth: 16, 44.1 and 48 kHz all render, finite and never clipping", "[
 }
 
 TEST_CASE("synth: a loud pop stands out of the audio right at its label", "[synth]") {
+    const bool wide = GENERATE(false, true);  // training's wider pop shapes too
+    INFO("wide pops " << wide);
     int checked = 0, rising = 0;
     for (std::uint64_t seed : {1, 2, 3, 4}) {
         Options o = quick(Scenario::ambient, seed, 1);
         o.episodes_per_min = 10;
         o.density = 0.3;
+        o.wide_pops = wide;
         const Scene scene = render(o);
         const std::size_t window = std::size_t(0.005 * scene.sample_rate);
         for (std::size_t i = 0; i < scene.labels.size(); ++i) {

@@ -100,9 +100,14 @@ TEST_CASE("pops of a spinal cluster 5-40 ms apart are resolved separately", "[ds
 
 TEST_CASE("clusters of loud clean pops keep their pops across gaps and pitches", "[dsp][detector]") {
     // 48 four-pop clusters: 300 Hz - 1.8 kHz rings, first gaps 8-25 ms (the next ones 1.2x and 1.3x
-    // that), three noise seeds. The shipped model finds 157 of the 192 pops (at 8 ms gaps about
-    // two of four); a model that learned "a transient 8-15 ms after another is its re-trigger"
-    // found 115 (BENCHMARKS.md, "More training audio for the pop model"). The floor catches that.
+    // that), three noise seeds: pure rings, cleaner and louder (45 dB SNR) than the synthesiser's
+    // pops. A model that learned "a transient 8-15 ms after another is its re-trigger" found 115
+    // of the 192 pops, one without prev_gap_ms 65 (BENCHMARKS.md, "More training audio for the pop
+    // model"); the floor catches that. Models of one recipe differ here by more than a training
+    // choice: the 15 h model of sessions 1-8 found 157, the same data retrained with another fifth
+    // held out 136 (on the clusters rebuilt as files, where the first finds 154), the 60 h model
+    // with act_pre_db of session 9 finds 138: every 18 and 25 ms cluster whole, at 8 and 12 ms
+    // gaps about half the pops.
     const double fs = 48000;
     int found = 0, total = 0;
     for (double freq : {300.0, 600.0, 1000.0, 1800.0})
@@ -114,7 +119,32 @@ TEST_CASE("clusters of loud clean pops keep their pops across gaps and pitches",
                 total += 4;
             }
     INFO(found << " of " << total << " pops found");
-    CHECK(found >= 150);
+    CHECK(found >= 130);
+}
+
+TEST_CASE("a cluster's later pops see the activity before the act and not the cluster's own pops", "[dsp][detector]") {
+    const double fs = 48000;
+    auto x = test::noise(3, fs, 0.001f);
+    const std::vector<double> onsets{0.5, 0.508, 0.5176, 0.528};
+    for (double t : onsets) test::add_pop(x, fs, t, 0.3f, 600);
+    test::add_pop(x, fs, 2.0, 0.3f, 600);  // alone
+    const auto events = detect(x, fs);
+    const auto at = [&](double t) {
+        const auto e = std::find_if(events.begin(), events.end(),
+                                    [&](const Event& ev) { return std::abs(ev.time_s - t) < 0.002; });
+        REQUIRE(e != events.end());
+        return e->features;
+    };
+    const Features first = at(onsets[0]);
+    CHECK(first[Features::act_pre_db] == first[Features::pre_db]);
+    for (std::size_t i = 1; i < onsets.size(); ++i) {
+        INFO("pop " << i);
+        const Features f = at(onsets[i]);
+        CHECK(f[Features::pre_db] > first[Features::pre_db] + 10);  // the cluster's own pops
+        CHECK(f[Features::act_pre_db] == Approx(first[Features::pre_db]).margin(1.5));
+    }
+    const Features alone = at(2.0);
+    CHECK(alone[Features::act_pre_db] == alone[Features::pre_db]);
 }
 
 TEST_CASE("pops further apart than the episode gap start a new episode", "[dsp][detector]") {
