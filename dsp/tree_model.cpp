@@ -165,29 +165,26 @@ inline std::size_t goes_right(float value, float threshold, std::uint16_t nan_ri
 
 }  // namespace
 
-float TreeModel::log_odds(const Features& f) const {
+float TreeModel::sum_trees(const Features& f, float sum, std::size_t t, std::size_t end) const {
     const float* v = f.values.data();
-    const std::size_t inner = (std::size_t{1} << depth_) - 1, trees = roots_.size();
+    const std::size_t inner = (std::size_t{1} << depth_) - 1;
     const Split* s = splits_.data();
     const float* leaf = leaves_.data();
-    float sum = base_log_odds_;
-    std::size_t t = 0;
     // Eight trees at a time: their walks are independent, so their loads and compares overlap
     // (each level is a dependent load from a model larger than L1; eight walks hide more of that
     // latency than four).
-    constexpr std::size_t lanes = 8;
-    for (; t + lanes <= trees; t += lanes) {
+    for (; t + walk_lanes <= end; t += walk_lanes) {
         const Split* first = s + t * inner;
-        std::array<std::size_t, lanes> i{};
+        std::array<std::size_t, walk_lanes> i{};
         for (int level = 0; level < depth_; ++level)
-            for (std::size_t k = 0; k < lanes; ++k) {
+            for (std::size_t k = 0; k < walk_lanes; ++k) {
                 const Split& n = first[k * inner + i[k]];
                 i[k] = 2 * i[k] + 1 + goes_right(v[n.feature], n.threshold, n.nan_right);
             }
         const float* l = leaf + (t << depth_);  // a walk ends at position inner + the leaf's index
-        for (std::size_t k = 0; k < lanes; ++k) sum += l[(k << depth_) + i[k] - inner];  // in tree order
+        for (std::size_t k = 0; k < walk_lanes; ++k) sum += l[(k << depth_) + i[k] - inner];  // in tree order
     }
-    for (; t < trees; ++t) {
+    for (; t < end; ++t) {
         const Split* st = s + t * inner;
         std::size_t i = 0;
         for (int level = 0; level < depth_; ++level)
@@ -195,6 +192,16 @@ float TreeModel::log_odds(const Features& f) const {
         sum += leaf[(t << depth_) + i - inner];
     }
     return sum;
+}
+
+float TreeModel::log_odds(const Features& f) const { return sum_trees(f, base_log_odds_, 0, roots_.size()); }
+
+float TreeModel::log_odds_or_give_up(const Features& f, std::size_t first_trees, float give_up_below) const {
+    // Split at a multiple of the walk's lanes, so the sum is the whole walk's, bit for bit.
+    const std::size_t k = std::min(first_trees - first_trees % walk_lanes, roots_.size());
+    const float partial = sum_trees(f, base_log_odds_, 0, k);
+    if (partial < give_up_below) return partial;
+    return sum_trees(f, partial, k, roots_.size());
 }
 
 float TreeModel::walked_log_odds(const Features& f) const {

@@ -29,6 +29,11 @@ class TreeModel {
     static std::string trimmed_json(std::string_view json);
 
     float log_odds(const Features& f) const;
+    // The first `first_trees` trees' sum (rounded down to a multiple of 8) when it is under
+    // `give_up_below`, otherwise the whole log_odds (bit for bit): a cascade that stops early on a
+    // candidate the model is already sure of. The caller chooses the bound with a margin from
+    // held-out data (DetectorConfig::pop_early_give_up).
+    float log_odds_or_give_up(const Features& f, std::size_t first_trees, float give_up_below) const;
     // The same sum, node by node along XGBoost's own arrays: the reference log_odds is tested on.
     float walked_log_odds(const Features& f) const;
     // Fills per-feature contributions; returns the bias (the expected log-odds). bias + sum of
@@ -48,6 +53,9 @@ class TreeModel {
         std::int16_t feature = 0;
         bool default_left = true;  // where NaN goes
     };
+    static constexpr std::size_t walk_lanes = 8;  // trees walked at once
+    // base + trees [t, end) of the padded layout, summed in tree order.
+    float sum_trees(const Features& f, float sum, std::size_t t, std::size_t end) const;
     int leaf_of(int root, const Features& f) const;
     int next(const Node& n, const Features& f) const;
 

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "dsp/config.hpp"
+
 using namespace popwatch;
 
 namespace {
@@ -67,6 +69,35 @@ TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bi
             REQUIRE(m->log_odds(f) == m->walked_log_odds(f));
         }
     }
+}
+
+TEST_CASE("the early give-up stops only under its bound and is otherwise the whole sum bit for bit",
+          "[dsp][model]") {
+    std::uint32_t state = 777;
+    const auto next = [&] { return state = state * 1664525u + 1013904223u; };
+    const TreeModel& m = default_pop_model();
+    const DetectorConfig c;
+    REQUIRE(m.trees() > static_cast<std::size_t>(c.pop_early_trees));
+    int gave_up = 0, whole = 0;
+    for (int k = 0; k < 4000; ++k) {
+        Features f;
+        for (auto& v : f.values) {
+            const std::uint32_t r = next();
+            v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) / 50.0f;
+        }
+        const float all = m.log_odds(f);
+        const float early =
+            m.log_odds_or_give_up(f, static_cast<std::size_t>(c.pop_early_trees), c.pop_early_give_up);
+        if (early == all) {
+            ++whole;
+        } else {
+            ++gave_up;
+            REQUIRE(early < c.pop_early_give_up);  // it stopped only under the bound
+        }
+        REQUIRE(m.log_odds_or_give_up(f, 0, -1e30f) == all);  // a bound nothing is under: the whole sum
+    }
+    CHECK(gave_up > 0);
+    CHECK(whole > 0);
 }
 
 TEST_CASE("a tree shallower than the model's depth keeps its leaves' values", "[dsp][model]") {
