@@ -17,11 +17,6 @@ extern const char* const quick_clunk_classifier_json;  // generated from dsp/mod
 
 namespace {
 
-template <class T>
-std::vector<T> array_of(const nlohmann::json& tree, const char* key) {
-    return tree.at(key).get<std::vector<T>>();
-}
-
 // XGBoost's JSON holds per-node arrays popwatch never reads (gains, weights, parents,
 // categories): about half the text. Dropped while parsing (returning false for a key drops it and
 // its value), so the parsed document, the biggest allocation a run makes, stays about half the
@@ -33,6 +28,145 @@ nlohmann::json parse_used(std::string_view text) {
         return !(key == "base_weights" || key == "loss_changes" || key == "parents" || key == "split_type" ||
                  key.starts_with("categories"));
     });
+}
+
+// What from_xgboost_json reads of a model, taken straight from the text by a SAX pass: no JSON
+// document is built. (A document of the 60 h pop model took ~25 MB and a quarter of a second to
+// build and free at start-up, more than the quiet hour's whole analysis.)
+struct ModelText {
+    std::vector<std::string> feature_names;
+    std::string objective, base_score;
+    struct Tree {
+        std::vector<int> left, right, feature, default_left;
+        std::vector<float> condition, cover;
+    };
+    std::vector<Tree> trees;
+};
+
+class ModelReader final : public nlohmann::json_sax<nlohmann::json> {
+   public:
+    explicit ModelReader(ModelText& out) : out_(out) {}
+
+    bool null() override { return true; }
+    bool boolean(bool v) override { return value(v ? 1.0 : 0.0); }
+    bool number_integer(number_integer_t v) override { return value(static_cast<double>(v)); }
+    bool number_unsigned(number_unsigned_t v) override { return value(static_cast<double>(v)); }
+    bool number_float(number_float_t v, const string_t&) override { return value(v); }
+    bool string(string_t& v) override {
+        const In in = here();
+        if (in == In::feature_names) out_.feature_names.push_back(v);
+        if (in == In::objective && key_ == "name") out_.objective = v;
+        if (in == In::model_param && key_ == "base_score") out_.base_score = v;
+        return true;
+    }
+    bool binary(binary_t&) override { return true; }
+    bool start_object(std::size_t) override { return open(false); }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override { return open(true); }
+    bool end_array() override { return close(); }
+    bool key(string_t& k) override {
+        key_ = k;
+        return true;
+    }
+    bool parse_error(std::size_t at, const std::string&, const nlohmann::detail::exception& e) override {
+        throw std::invalid_argument("not an XGBoost JSON model: " + std::string(e.what()) + " (at byte " +
+                                    std::to_string(at) + ")");
+    }
+
+   private:
+    // Where the parser is: the containers on the way to what is read, everything else `other`.
+    enum class In {
+        document,
+        top,
+        learner,
+        feature_names,
+        objective,
+        model_param,
+        booster,
+        model,
+        trees,
+        tree,
+        left,
+        right,
+        feature,
+        condition,
+        default_left,
+        cover,
+        other
+    };
+    struct Open {
+        In in;
+        bool array;
+    };
+    In here() const { return open_.empty() ? In::document : open_.back().in; }
+    In child(bool array) const {
+        const In parent = here();
+        const bool element = !open_.empty() && open_.back().array;  // no key: an array's element
+        if (parent == In::document) return In::top;
+        if (parent == In::trees && element && !array) return In::tree;
+        if (element) return In::other;
+        const auto is = [&](In p, const char* k, In c) { return parent == p && key_ == k ? c : In::other; };
+        for (In c :
+             {is(In::top, "learner", In::learner), is(In::learner, "feature_names", In::feature_names),
+              is(In::learner, "objective", In::objective), is(In::learner, "learner_model_param", In::model_param),
+              is(In::learner, "gradient_booster", In::booster), is(In::booster, "model", In::model),
+              is(In::model, "trees", In::trees), is(In::tree, "left_children", In::left),
+              is(In::tree, "right_children", In::right), is(In::tree, "split_indices", In::feature),
+              is(In::tree, "split_conditions", In::condition), is(In::tree, "default_left", In::default_left),
+              is(In::tree, "sum_hessian", In::cover)})
+            if (c != In::other) return c;
+        return In::other;
+    }
+    bool open(bool array) {
+        const In in = child(array);
+        if (in == In::tree) out_.trees.emplace_back();
+        open_.push_back({in, array});
+        return true;
+    }
+    bool close() {
+        open_.pop_back();
+        return true;
+    }
+    bool value(double v) {
+        const In in = here();
+        if (in == In::model_param && key_ == "base_score") out_.base_score = std::to_string(v);
+        if (out_.trees.empty()) return true;
+        ModelText::Tree& t = out_.trees.back();
+        switch (in) {
+            case In::left:
+                t.left.push_back(static_cast<int>(v));
+                break;
+            case In::right:
+                t.right.push_back(static_cast<int>(v));
+                break;
+            case In::feature:
+                t.feature.push_back(static_cast<int>(v));
+                break;
+            case In::condition:
+                t.condition.push_back(static_cast<float>(v));
+                break;
+            case In::default_left:
+                t.default_left.push_back(static_cast<int>(v));
+                break;
+            case In::cover:
+                t.cover.push_back(static_cast<float>(v));
+                break;
+            default:
+                break;
+        }
+        return true;
+    }
+
+    ModelText& out_;
+    std::vector<Open> open_;
+    std::string key_;
+};
+
+ModelText read_model(std::string_view text) {
+    ModelText m;
+    ModelReader reader(m);
+    nlohmann::json::sax_parse(text, &reader);
+    return m;
 }
 
 }  // namespace
@@ -47,77 +181,78 @@ std::string TreeModel::trimmed_json(std::string_view text) {
 
 TreeModel TreeModel::from_xgboost_json(std::string_view text) {
     TreeModel m;
+    const ModelText j = read_model(text);
+    const auto& names = j.feature_names;
+    // A model names the features it was trained on, any of popwatch's in any order (the
+    // single-sensor models predate the air reference's and the body's, which were appended):
+    // map each to its index, and refuse a name popwatch does not measure, so a stale model
+    // cannot be used silently.
+    if (names.empty()) throw std::invalid_argument("model names no features");
+    std::vector<std::int16_t> index;
+    for (const auto& name : names) {
+        const auto at = std::find(feature_names.begin(), feature_names.end(), name);
+        if (at == feature_names.end())
+            throw std::invalid_argument("model feature " + name + " is not one popwatch measures");
+        index.push_back(static_cast<std::int16_t>(at - feature_names.begin()));
+    }
+    if (j.objective != "binary:logistic") throw std::invalid_argument("model objective is not binary:logistic");
+    double base = NAN;
     try {
-        const auto j = parse_used(text);
-        const auto& learner = j.at("learner");
-        const auto names = learner.at("feature_names").get<std::vector<std::string>>();
-        // A model names the features it was trained on, any of popwatch's in any order (the
-        // single-sensor models predate the air reference's and the body's, which were appended):
-        // map each to its index, and refuse a name popwatch does not measure, so a stale model
-        // cannot be used silently.
-        if (names.empty()) throw std::invalid_argument("model names no features");
-        std::vector<std::int16_t> index;
-        for (const auto& name : names) {
-            const auto at = std::find(feature_names.begin(), feature_names.end(), name);
-            if (at == feature_names.end())
-                throw std::invalid_argument("model feature " + name + " is not one popwatch measures");
-            index.push_back(static_cast<std::int16_t>(at - feature_names.begin()));
+        base = std::stod(j.base_score);
+    } catch (const std::exception&) {
+        throw std::invalid_argument("model has no base_score");
+    }
+    if (!(base > 0 && base < 1)) throw std::invalid_argument("model base_score is not a probability");
+    m.base_log_odds_ = static_cast<float>(std::log(base / (1 - base)));
+    for (const ModelText::Tree& tree : j.trees) {
+        const auto& left = tree.left;
+        const auto& right = tree.right;
+        const auto& feature = tree.feature;
+        const auto& condition = tree.condition;
+        const auto& default_left = tree.default_left;
+        const auto& cover = tree.cover;
+        const std::size_t size = left.size();
+        if (size == 0 || right.size() != size || feature.size() != size || condition.size() != size ||
+            default_left.size() != size || cover.size() != size)
+            throw std::invalid_argument("a tree's node arrays differ in length");
+        const int offset = static_cast<int>(m.nodes_.size());
+        for (std::size_t i = 0; i < size; ++i) {
+            Node n;
+            const bool leaf = left[i] == -1;
+            const auto in_tree = [&](int child) { return child > 0 && child < static_cast<int>(size); };
+            if (!leaf && !(in_tree(left[i]) && in_tree(right[i])))
+                throw std::invalid_argument("a tree node's child is outside its tree");
+            n.left = leaf ? -1 : left[i] + offset;
+            n.right = leaf ? -1 : right[i] + offset;
+            if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(names.size())))
+                throw std::invalid_argument("split on an unknown feature");
+            n.feature = leaf ? std::int16_t{0} : index[static_cast<std::size_t>(feature[i])];
+            n.threshold = condition[i];
+            n.default_left = default_left[i] != 0;
+            m.nodes_.push_back(n);
+            m.means_.push_back(0);
         }
-        if (learner.at("objective").at("name") != "binary:logistic")
-            throw std::invalid_argument("model objective is not binary:logistic");
-        const double base = std::stod(learner.at("learner_model_param").at("base_score").get<std::string>());
-        m.base_log_odds_ = static_cast<float>(std::log(base / (1 - base)));
-        for (const auto& tree : learner.at("gradient_booster").at("model").at("trees")) {
-            const auto left = array_of<int>(tree, "left_children"), right = array_of<int>(tree, "right_children");
-            const auto feature = array_of<int>(tree, "split_indices");
-            const auto condition = array_of<float>(tree, "split_conditions");
-            const auto default_left = array_of<int>(tree, "default_left");
-            const auto cover = array_of<float>(tree, "sum_hessian");
-            const std::size_t size = left.size();
-            if (size == 0 || right.size() != size || feature.size() != size || condition.size() != size ||
-                default_left.size() != size || cover.size() != size)
-                throw std::invalid_argument("a tree's node arrays differ in length");
-            const int offset = static_cast<int>(m.nodes_.size());
-            for (std::size_t i = 0; i < size; ++i) {
-                Node n;
-                const bool leaf = left[i] == -1;
-                const auto in_tree = [&](int child) { return child > 0 && child < static_cast<int>(size); };
-                if (!leaf && !(in_tree(left[i]) && in_tree(right[i])))
-                    throw std::invalid_argument("a tree node's child is outside its tree");
-                n.left = leaf ? -1 : left[i] + offset;
-                n.right = leaf ? -1 : right[i] + offset;
-                if (!leaf && (feature[i] < 0 || feature[i] >= static_cast<int>(names.size())))
-                    throw std::invalid_argument("split on an unknown feature");
-                n.feature = leaf ? std::int16_t{0} : index[static_cast<std::size_t>(feature[i])];
-                n.threshold = condition[i];
-                n.default_left = default_left[i] != 0;
-                m.nodes_.push_back(n);
-                m.means_.push_back(0);
+        // Mean values bottom-up (children have higher indices than parents in XGBoost trees).
+        for (std::size_t i = left.size(); i-- > 0;) {
+            const std::size_t at = static_cast<std::size_t>(offset) + i;
+            const Node& n = m.nodes_[at];
+            if (n.left < 0) {
+                m.means_[at] = n.threshold;
+            } else {
+                const float cl = cover[static_cast<std::size_t>(n.left - offset)],
+                            cr = cover[static_cast<std::size_t>(n.right - offset)];
+                m.means_[at] = (cl * m.means_[static_cast<std::size_t>(n.left)] +
+                                cr * m.means_[static_cast<std::size_t>(n.right)]) /
+                               std::max(cl + cr, 1e-12f);
             }
-            // Mean values bottom-up (children have higher indices than parents in XGBoost trees).
-            for (std::size_t i = left.size(); i-- > 0;) {
-                const std::size_t at = static_cast<std::size_t>(offset) + i;
-                const Node& n = m.nodes_[at];
-                if (n.left < 0) {
-                    m.means_[at] = n.threshold;
-                } else {
-                    const float cl = cover[static_cast<std::size_t>(n.left - offset)],
-                                cr = cover[static_cast<std::size_t>(n.right - offset)];
-                    m.means_[at] = (cl * m.means_[static_cast<std::size_t>(n.left)] +
-                                    cr * m.means_[static_cast<std::size_t>(n.right)]) /
-                                   std::max(cl + cr, 1e-12f);
-                }
-            }
-            m.roots_.push_back(offset);
         }
-        for (int root : m.roots_) m.depth_ = std::max(m.depth_, m.depth_below(root, 0));
-        m.splits_.resize(m.roots_.size() * ((std::size_t{1} << m.depth_) - 1));
-        m.leaves_.resize(m.roots_.size() << m.depth_);
-        for (std::size_t t = 0; t < m.roots_.size(); ++t) m.pad(t, m.roots_[t], 0, 0);
-    } catch (const nlohmann::json::exception& e) {
-        throw std::invalid_argument(std::string("not an XGBoost JSON model: ") + e.what());
+        m.roots_.push_back(offset);
     }
     if (m.roots_.empty()) throw std::invalid_argument("model has no trees");
+    for (int root : m.roots_) m.depth_ = std::max(m.depth_, m.depth_below(root, 0));
+    m.splits_.resize(m.roots_.size() * ((std::size_t{1} << m.depth_) - 1));
+    m.leaves_.resize(m.roots_.size() << m.depth_);
+    for (std::size_t t = 0; t < m.roots_.size(); ++t) m.pad(t, m.roots_[t], 0, 0);
     return m;
 }
 
