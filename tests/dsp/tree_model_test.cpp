@@ -71,8 +71,7 @@ TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bi
     }
 }
 
-TEST_CASE("the early give-up stops only under its bound and is otherwise the whole sum bit for bit",
-          "[dsp][model]") {
+TEST_CASE("the early give-up stops only under its bound and is otherwise the whole sum bit for bit", "[dsp][model]") {
     std::uint32_t state = 777;
     const auto next = [&] { return state = state * 1664525u + 1013904223u; };
     const TreeModel& m = default_pop_model();
@@ -86,8 +85,7 @@ TEST_CASE("the early give-up stops only under its bound and is otherwise the who
             v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) / 50.0f;
         }
         const float all = m.log_odds(f);
-        const float early =
-            m.log_odds_or_give_up(f, static_cast<std::size_t>(c.pop_early_trees), c.pop_early_give_up);
+        const float early = m.log_odds_or_give_up(f, static_cast<std::size_t>(c.pop_early_trees), c.pop_early_give_up);
         if (early == all) {
             ++whole;
         } else {
