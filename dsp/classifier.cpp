@@ -48,9 +48,9 @@ Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     }
     const TreeModel& model = pop_model(c, dual);
     d.pop_probability =
-        sigmoid(c.quick || dual || c.pop_early_trees <= 0
-                    ? model.log_odds(f)
-                    : model.log_odds_or_give_up(f, static_cast<std::size_t>(c.pop_early_trees), c.pop_early_give_up));
+        sigmoid(c.quick || dual ? model.log_odds(f)
+                                : model.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, c.pop_early_trees)),
+                                                            c.pop_early_give_up));
     if (d.pop_probability >= pop_threshold(c, dual) && !adds_no_energy(f)) {
         d.kind = Kind::pop;
         d.confidence = d.pop_probability;

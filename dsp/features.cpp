@@ -287,12 +287,25 @@ std::int64_t FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onse
     return chain_start;
 }
 
-float FeatureExtractor::activity_db(const ChannelHistory& h, std::int64_t from_cell, std::int64_t to_cell,
-                                    float background) const {
-    double sum = 0;
-    for (std::int64_t c = from_cell; c < to_cell; ++c) sum += db_to_power_f(h.cell_db.at(c));
-    sum /= static_cast<double>(std::max<std::int64_t>(1, to_cell - from_cell));
-    return std::clamp(power_to_db(sum) - background, -60.0f, 60.0f);
+std::pair<float, float> FeatureExtractor::activity_db(const ChannelHistory& h, std::int64_t onset_cell,
+                                                      std::int64_t act_cell, std::int64_t back_cells,
+                                                      std::int64_t gap_cells, float background) const {
+    // The two windows overlap (the act began at most 200 ms before this onset): each cell's power
+    // is taken once, and each window summed in its own cells' order.
+    const std::int64_t from = onset_cell - back_cells, to = onset_cell - gap_cells;
+    const std::int64_t act_from = act_cell - back_cells, act_to = act_cell - gap_cells;
+    double sum = 0, act_sum = 0;
+    for (std::int64_t c = std::min(from, act_from); c < to; ++c) {
+        const double p = db_to_power_f(h.cell_db.at(c));
+        if (c >= from) sum += p;
+        if (c >= act_from && c < act_to) act_sum += p;
+    }
+    const auto db = [&](double total) {
+        return std::clamp(power_to_db(total / static_cast<double>(std::max<std::int64_t>(1, to - from))) - background,
+                          -60.0f, 60.0f);
+    };
+    const float pre = db(sum);
+    return {pre, act_cell == onset_cell ? pre : db(act_sum)};
 }
 
 // The first candidate onset on this channel after `onset` (its own trigger excluded), or
@@ -414,8 +427,14 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     local /= static_cast<double>(std::max<std::int64_t>(1, local_to - local_from));
     f[Features::local_db] = std::clamp(peak_db - power_to_db(local), -60.0f, 60.0f);  // bounded at a file's start
 
-    // Activity in the 250 ms before, over the background.
-    f[Features::pre_db] = activity_db(h, onset_cell - ms(250) / cell_, onset_cell - ms(2) / cell_, background);
+    // Activity in the 250 ms before, over the background; and the same before the act this
+    // transient belongs to (a spinal cluster's first pop), from the same cell levels.
+    const std::int64_t act_start = std::max(rhythm(h, onset, self, peak, f), onset - ms(200));
+    const auto [pre_db, act_pre_db] =
+        activity_db(h, onset_cell, act_start < onset - 2 * cell_ ? act_start / cell_ : onset_cell, ms(250) / cell_,
+                    ms(2) / cell_, background);
+    f[Features::pre_db] = pre_db;
+    f[Features::act_pre_db] = act_pre_db;
 
     // Voicing after the event (speech plosives are followed by voiced sound): only a sustained
     // sound counts, so the ring of a decaying transient is not taken for a vowel.
@@ -443,11 +462,6 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     }
     f[Features::thud_gap_ms] = gap_ms;
     if (f[Features::body_low_db] > -3 && f[Features::body_ms] >= 20) thuds_[thud_count_++ % thuds_.size()] = onset;
-    // The same before the act this transient belongs to (a spinal cluster's first pop).
-    const std::int64_t act_start = std::max(rhythm(h, onset, self, peak, f), onset - ms(200));
-    f[Features::act_pre_db] = act_start < onset - 2 * cell_ ? activity_db(h, act_start / cell_ - ms(250) / cell_,
-                                                                          act_start / cell_ - ms(2) / cell_, background)
-                                                            : f[Features::pre_db];
     return m;
 }
 

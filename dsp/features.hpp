@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "dsp/biquad.hpp"
@@ -50,8 +51,11 @@ class FeatureExtractor {
     void measure_body(const ChannelHistory& h, std::int64_t onset, Features& f);
     // Returns where the act began: the onset of the first transient chained before this one.
     std::int64_t rhythm(const ChannelHistory& h, std::int64_t onset, std::int64_t self, float peak, Features& f) const;
-    // Mean cell level over [from, to) frames, over `background`, dB (pre_db's measure).
-    float activity_db(const ChannelHistory& h, std::int64_t from_cell, std::int64_t to_cell, float background) const;
+    // pre_db and act_pre_db: the mean cell level from `back_cells` to `gap_cells` before the
+    // onset's cell, and before the act's, over `background`, dB (the act's is pre_db's when it is
+    // the onset's own cell).
+    std::pair<float, float> activity_db(const ChannelHistory& h, std::int64_t onset_cell, std::int64_t act_cell,
+                                        std::int64_t back_cells, std::int64_t gap_cells, float background) const;
     static std::int64_t first_onset_from(const ChannelHistory& h, std::int64_t frame);
     std::int64_t next_onset(const ChannelHistory& h, std::int64_t self, std::int64_t limit) const;
 

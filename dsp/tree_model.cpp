@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace popwatch {
 
@@ -35,7 +37,8 @@ nlohmann::json parse_used(std::string_view text) {
 // build and free at start-up, more than the quiet hour's whole analysis.)
 struct ModelText {
     std::vector<std::string> feature_names;
-    std::string objective, base_score;
+    std::string objective;
+    double base_score = NAN;  // XGBoost writes it as a string ("5E-1"); a number is read too
     struct Tree {
         std::vector<int> left, right, feature, default_left;
         std::vector<float> condition, cover;
@@ -56,7 +59,7 @@ class ModelReader final : public nlohmann::json_sax<nlohmann::json> {
         const In in = here();
         if (in == In::feature_names) out_.feature_names.push_back(v);
         if (in == In::objective && key_ == "name") out_.objective = v;
-        if (in == In::model_param && key_ == "base_score") out_.base_score = v;
+        if (in == In::model_param && key_ == "base_score") out_.base_score = std::strtod(v.c_str(), nullptr);
         return true;
     }
     bool binary(binary_t&) override { return true; }
@@ -105,16 +108,26 @@ class ModelReader final : public nlohmann::json_sax<nlohmann::json> {
         if (parent == In::document) return In::top;
         if (parent == In::trees && element && !array) return In::tree;
         if (element) return In::other;
-        const auto is = [&](In p, const char* k, In c) { return parent == p && key_ == k ? c : In::other; };
-        for (In c :
-             {is(In::top, "learner", In::learner), is(In::learner, "feature_names", In::feature_names),
-              is(In::learner, "objective", In::objective), is(In::learner, "learner_model_param", In::model_param),
-              is(In::learner, "gradient_booster", In::booster), is(In::booster, "model", In::model),
-              is(In::model, "trees", In::trees), is(In::tree, "left_children", In::left),
-              is(In::tree, "right_children", In::right), is(In::tree, "split_indices", In::feature),
-              is(In::tree, "split_conditions", In::condition), is(In::tree, "default_left", In::default_left),
-              is(In::tree, "sum_hessian", In::cover)})
-            if (c != In::other) return c;
+        struct Step {
+            In parent;
+            std::string_view key;
+            In child;
+        };
+        static constexpr Step steps[] = {{In::top, "learner", In::learner},
+                                         {In::learner, "feature_names", In::feature_names},
+                                         {In::learner, "objective", In::objective},
+                                         {In::learner, "learner_model_param", In::model_param},
+                                         {In::learner, "gradient_booster", In::booster},
+                                         {In::booster, "model", In::model},
+                                         {In::model, "trees", In::trees},
+                                         {In::tree, "left_children", In::left},
+                                         {In::tree, "right_children", In::right},
+                                         {In::tree, "split_indices", In::feature},
+                                         {In::tree, "split_conditions", In::condition},
+                                         {In::tree, "default_left", In::default_left},
+                                         {In::tree, "sum_hessian", In::cover}};
+        for (const Step& step : steps)
+            if (step.parent == parent && step.key == key_) return step.child;
         return In::other;
     }
     bool open(bool array) {
@@ -129,7 +142,7 @@ class ModelReader final : public nlohmann::json_sax<nlohmann::json> {
     }
     bool value(double v) {
         const In in = here();
-        if (in == In::model_param && key_ == "base_score") out_.base_score = std::to_string(v);
+        if (in == In::model_param && key_ == "base_score") out_.base_score = v;
         if (out_.trees.empty()) return true;
         ModelText::Tree& t = out_.trees.back();
         switch (in) {
@@ -196,13 +209,8 @@ TreeModel TreeModel::from_xgboost_json(std::string_view text) {
         index.push_back(static_cast<std::int16_t>(at - feature_names.begin()));
     }
     if (j.objective != "binary:logistic") throw std::invalid_argument("model objective is not binary:logistic");
-    double base = NAN;
-    try {
-        base = std::stod(j.base_score);
-    } catch (const std::exception&) {
-        throw std::invalid_argument("model has no base_score");
-    }
-    if (!(base > 0 && base < 1)) throw std::invalid_argument("model base_score is not a probability");
+    const double base = j.base_score;
+    if (!(base > 0 && base < 1)) throw std::invalid_argument("model has no base_score in (0, 1)");
     m.base_log_odds_ = static_cast<float>(std::log(base / (1 - base)));
     for (const ModelText::Tree& tree : j.trees) {
         const auto& left = tree.left;
@@ -334,6 +342,7 @@ float TreeModel::log_odds(const Features& f) const { return sum_trees(f, base_lo
 float TreeModel::log_odds_or_give_up(const Features& f, std::size_t first_trees, float give_up_below) const {
     // Split at a multiple of the walk's lanes, so the sum is the whole walk's, bit for bit.
     const std::size_t k = std::min(first_trees - first_trees % walk_lanes, roots_.size());
+    if (k == 0) return log_odds(f);  // no trees to judge by: never give up
     const float partial = sum_trees(f, base_log_odds_, 0, k);
     if (partial < give_up_below) return partial;
     return sum_trees(f, partial, k, roots_.size());

@@ -31,8 +31,8 @@ class TreeModel {
     float log_odds(const Features& f) const;
     // The first `first_trees` trees' sum (rounded down to a multiple of 8) when it is under
     // `give_up_below`, otherwise the whole log_odds (bit for bit): a cascade that stops early on a
-    // candidate the model is already sure of. The caller chooses the bound with a margin from
-    // held-out data (DetectorConfig::pop_early_give_up).
+    // candidate the model is already sure of. Under 8 trees: always the whole log_odds. The caller chooses the bound
+    // with a margin from held-out data (DetectorConfig::pop_early_give_up).
     float log_odds_or_give_up(const Features& f, std::size_t first_trees, float give_up_below) const;
     // The same sum, node by node along XGBoost's own arrays: the reference log_odds is tested on.
     float walked_log_odds(const Features& f) const;

@@ -93,6 +93,7 @@ TEST_CASE("the early give-up stops only under its bound and is otherwise the who
             REQUIRE(early < c.pop_early_give_up);  // it stopped only under the bound
         }
         REQUIRE(m.log_odds_or_give_up(f, 0, -1e30f) == all);  // a bound nothing is under: the whole sum
+        REQUIRE(m.log_odds_or_give_up(f, 0, 1e30f) == all);   // no trees to judge by: never gives up
     }
     CHECK(gave_up > 0);
     CHECK(whole > 0);
