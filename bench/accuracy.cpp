@@ -8,6 +8,7 @@
 //   build/bench/popwatch_accuracy --aubio          # ...plus the aubioonset reference
 //   build/bench/popwatch_accuracy --quick          # decided as listen --quick does
 //   build/bench/popwatch_accuracy --smoke --min-pop-f1 0.8 --max-false-per-hour 5   # CI floor
+//   build/bench/popwatch_accuracy --split dev --tuning --sweep 0.8,0.9,0.95   # choosing pop_threshold
 #include <fmt/format.h>
 #include <sndfile.h>
 
@@ -27,6 +28,7 @@
 #include "datasets/labels.hpp"
 #include "datasets/scoring.hpp"
 #include "datasets/synth.hpp"
+#include "dsp/classifier.hpp"
 #include "dsp/detector.hpp"
 #include "tools/analysis.hpp"
 
@@ -48,11 +50,13 @@ std::string row_name(const Item& item) {
 }
 
 // The fixed benchmark set. Sample rates cycle through 48, 44.1 and 16 kHz.
-std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& splits) {
+// `tuning` adds, to the dev split only, the set pop_threshold is chosen on (seeds 12000+, which
+// nothing else renders or trains on): 2 h contact, 2 h ambient, 6 h negatives.
+std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& splits, bool tuning = false) {
     std::vector<Item> items;
     const double rates[] = {48000, 44100, 16000};
     for (synth::Split split : splits) {
-        const std::uint64_t base = smoke ? 3000 : split == synth::Split::dev ? 1000 : 2000;
+        std::uint64_t base = smoke ? 3000 : split == synth::Split::dev ? 1000 : 2000;
         const auto add = [&](synth::Scenario scenario, int files, double minutes, int first = 0,
                              std::optional<double> clunks_per_min = {}, const std::string& variant = "") {
             for (int i = first; i < first + files; ++i) {
@@ -80,6 +84,12 @@ std::vector<Item> benchmark_set(bool smoke, const std::vector<synth::Split>& spl
             // Clunks are rare in the scenes above (about 1 in 10 minutes): too few to measure
             // clunk recall. Two more contact files per split with 2 clunks a minute.
             add(synth::Scenario::contact, 2, 5, 50, 2.0, " (clunks 2/min)");
+        }
+        if (tuning && split == synth::Split::dev) {
+            base = 12000;
+            add(synth::Scenario::contact, 24, 5, 0, {}, " (tuning set)");
+            add(synth::Scenario::ambient, 24, 5, 0, {}, " (tuning set)");
+            add(synth::Scenario::negatives, 72, 5, 0, {}, " (tuning set)");
         }
     }
     return items;
@@ -276,6 +286,58 @@ void write_misses(std::FILE* out, const std::string& name, const synth::Scene& s
     }
 }
 
+// What one file's events would have been at another pop threshold: every candidate the clunk
+// model passed is decided again from its recorded P(pop) (dsp/classifier.hpp, counts_as_pop), the
+// act's chain rule applied at `config`'s pop_chain_threshold, and pops grouped into episodes as the
+// detector groups them (both by apply_pop_chains). Exact when the events were detected at a threshold no higher than
+// `threshold` or pop_chain_threshold: nothing else the detector does depends on which candidates
+// are pops.
+std::vector<Event> at_threshold(std::vector<Event> events, float threshold, DetectorConfig config) {
+    config.pop_threshold = threshold;
+    for (Event& e : events)
+        if (e.kind != Kind::clunk)
+            e.kind = counts_as_pop(e.features, e.pop_probability, threshold) ? Kind::pop : Kind::other;
+    apply_pop_chains(events, config);  // and the episodes
+    return events;
+}
+
+struct Recorded {
+    std::vector<Event> events;
+    std::vector<LabelledEvent> truth;
+    std::vector<Confounder> confounders;
+    double duration_s = 0;
+};
+
+// One row per threshold, pooled by scenario over every file of the run (all splits given).
+void sweep_table(const std::vector<Item>& items, const std::vector<Recorded>& recorded,
+                 const std::vector<float>& thresholds, const DetectorConfig& config) {
+    fmt::print(
+        "\nPop threshold sweep (every file of the run, pooled by scenario; chain threshold {}; false pops per "
+        "hour of the files with pops and of the negatives):\n\n"
+        "| pop_threshold | contact pop R | contact pop F1 | contact episode R | ambient pop R | ambient pop F1 | "
+        "ambient episode R | false pops / h, pop files | false pops / h, negatives | false + missed pops |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n",
+        config.quick ? "off (quick)" : fmt::format("{:.3g}", config.pop_chain_threshold));
+    for (float t : thresholds) {
+        std::map<synth::Scenario, std::vector<Score>> by;
+        for (std::size_t i = 0; i < items.size(); ++i)
+            by[items[i].options.scenario].push_back(score_file(at_threshold(recorded[i].events, t, config),
+                                                               recorded[i].truth, recorded[i].duration_s, {},
+                                                               &recorded[i].confounders));
+        const Score c = pool(by[synth::Scenario::contact]), a = pool(by[synth::Scenario::ambient]),
+                    n = pool(by[synth::Scenario::negatives]);
+        std::vector<Score> with_pops = by[synth::Scenario::contact];
+        with_pops.insert(with_pops.end(), by[synth::Scenario::ambient].begin(), by[synth::Scenario::ambient].end());
+        const Score p = pool(with_pops);
+        const std::int64_t errors = p.pops.fp + p.pops.fn + n.negative_false_pops;
+        fmt::print("| {:.3g} | {} | {} | {} | {} | {} | {} | {} | {} ({} in {:.1f} h) | {} |\n", t,
+                   num(c.pops.recall()), num(c.pops.f1()), num(c.episodes.recall()), num(a.pops.recall()),
+                   num(a.pops.f1()), num(a.episodes.recall()), num(p.false_pops_per_hour(), "{:.2f}"),
+                   num(n.false_pops_per_negative_hour(), "{:.2f}"), n.negative_false_pops, n.negative_duration_s / 3600,
+                   errors);
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -299,6 +361,23 @@ int main(int argc, char** argv) {
     app.add_option("--quick-lookahead", config.quick_lookahead_s,
                    "Seconds after the onset a quick decision is made (the quick models are trained at the default)")
         ->capture_default_str();
+    app.add_option("--pop-threshold", config.pop_threshold, "P(pop) a pop needs (DetectorConfig::pop_threshold)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    app.add_option("--chain-threshold", config.pop_chain_threshold,
+                   "P(pop) a candidate chained to a pop needs (DetectorConfig::pop_chain_threshold; 1: off)")
+        ->capture_default_str()
+        ->check(CLI::Range(0.0, 1.0));
+    std::vector<float> sweep;
+    app.add_option("--sweep", sweep,
+                   "Score these pop thresholds (comma-separated; quick_pop_threshold with --quick) instead of "
+                   "printing the tables: one row each, from one detection pass")
+        ->delimiter(',')
+        ->check(CLI::Range(0.0, 1.0));
+    bool tuning = false;
+    app.add_flag("--tuning", tuning,
+                 "Add the set pop_threshold is chosen on to the dev split (seeds 12000+: 2 h contact, 2 h ambient, "
+                 "6 h negatives)");
     std::string misses_path;
     app.add_option("--misses", misses_path,
                    "Write one CSV row per labelled event with the nearest detection (dev split only: for "
@@ -320,10 +399,22 @@ int main(int argc, char** argv) {
                      "nearest_p_pop,confounders_near\n");
     }
 
+    if (tuning && split_name != "dev") {
+        std::fprintf(stderr, "--tuning is for the dev split only (add --split dev)\n");
+        return 2;
+    }
+    // A sweep detects once at its lowest threshold (the quick one with --quick) and decides again
+    // from the recorded P(pop) at each.
+    DetectorConfig decided = config;  // what the sweep decides again with (its pop_chain_threshold)
+    if (!sweep.empty()) {
+        const float lowest = std::min(*std::min_element(sweep.begin(), sweep.end()), config.pop_chain_threshold);
+        (config.quick ? config.quick_pop_threshold : config.pop_threshold) = lowest;
+    }
     std::vector<synth::Split> splits;
     if (split_name != "test") splits.push_back(synth::Split::dev);
     if (split_name != "dev") splits.push_back(synth::Split::test);
-    const std::vector<Item> items = benchmark_set(smoke, splits);
+    const std::vector<Item> items = benchmark_set(smoke, splits, tuning);
+    std::vector<Recorded> recorded(sweep.empty() ? 0 : items.size());
     const fs::path tmp = fs::temp_directory_path() / ("popwatch-accuracy-" + std::to_string(::getpid()));
     if (aubio) fs::create_directories(tmp);
 
@@ -341,6 +432,7 @@ int main(int argc, char** argv) {
                 const auto confounders = synth::confounders(scene);
                 const std::vector<Event> events = detect_all(scene.audio, scene.sample_rate, scene.channels, config);
                 ours[i] = score_file(events, truth, duration, {}, &confounders);
+                if (!sweep.empty()) recorded[i] = {events, truth, confounders, duration};
                 snr_bands[i] = recall_by_snr(scene, events);
                 if (aubio)
                     reference[i] =
@@ -360,6 +452,11 @@ int main(int argc, char** argv) {
         for (std::size_t i = 0; i < items.size(); ++i) g[row_name(items[i])].push_back(scores[i]);
         return g;
     };
+    if (!sweep.empty()) {
+        fmt::print("Matching: {}\n", matching_rule({}));
+        sweep_table(items, recorded, sweep, decided);
+        return 0;
+    }
     const auto groups = group(ours);
     fmt::print("Matching: {}\n", matching_rule({}));
     scenario_table(groups, "popwatch, per split and scenario:");

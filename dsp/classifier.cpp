@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <vector>
 
 #include "dsp/tree_model.hpp"
 
@@ -32,6 +33,53 @@ bool adds_no_energy(const Features& f) { return !(f[Features::centroid_hz] > 0);
 
 }  // namespace
 
+bool counts_as_pop(const Features& f, float pop_probability, float threshold) {
+    return pop_probability >= threshold && !adds_no_energy(f);
+}
+
+namespace {
+bool chain_rule_on(const Event& e, const DetectorConfig& c) {
+    return !c.quick && e.air != AirPath::dual && c.pop_chain_threshold < c.pop_threshold;
+}
+}  // namespace
+
+bool anchors_chain(const Event& e, const DetectorConfig& c) { return e.kind == Kind::pop && chain_rule_on(e, c); }
+
+bool may_join_chain(const Event& e, const DetectorConfig& c) {
+    return e.kind == Kind::other && chain_rule_on(e, c) &&
+           counts_as_pop(e.features, e.pop_probability, c.pop_chain_threshold);
+}
+
+std::size_t apply_pop_chains(std::span<Event> events, const DetectorConfig& c) {
+    const double gap = c.cluster_gap_ms * 1e-3, span = c.pop_chain_span_s;
+    std::vector<bool> joins(events.size(), false);
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        if (!may_join_chain(events[i], c)) continue;
+        const double t = events[i].time_s;
+        for (std::size_t k = i; k > 0 && !joins[i]; --k) {  // back along the chain
+            if (events[k].time_s - events[k - 1].time_s > gap || t - events[k - 1].time_s > span) break;
+            joins[i] = anchors_chain(events[k - 1], c);
+        }
+        for (std::size_t k = i + 1; k < events.size() && !joins[i]; ++k) {  // and forward
+            if (events[k].time_s - events[k - 1].time_s > gap || events[k].time_s - t > span) break;
+            joins[i] = anchors_chain(events[k], c);
+        }
+    }
+    std::size_t n = 0;
+    int episode = -1;
+    double last_pop_s = -1e300;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        Event& e = events[i];
+        if (joins[i]) e.kind = Kind::pop, e.confidence = e.pop_probability, ++n;
+        e.episode = -1;
+        if (e.kind != Kind::pop) continue;
+        if (e.time_s - last_pop_s >= c.episode_gap_s) ++episode;  // as the detector groups them
+        e.episode = episode;
+        last_pop_s = e.time_s;
+    }
+    return n;
+}
+
 void load_models(const DetectorConfig& c, bool dual) {
     clunk_model(c);
     pop_model(c, dual);
@@ -51,7 +99,7 @@ Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
         sigmoid(c.quick || dual ? model.log_odds(f)
                                 : model.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, c.pop_early_trees)),
                                                             c.pop_early_give_up));
-    if (d.pop_probability >= pop_threshold(c, dual) && !adds_no_energy(f)) {
+    if (counts_as_pop(f, d.pop_probability, pop_threshold(c, dual))) {
         d.kind = Kind::pop;
         d.confidence = d.pop_probability;
     } else {

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
+#include <span>
 #include <string>
 
 #include "dsp/config.hpp"
@@ -31,6 +33,22 @@ struct Decision {
 // air reference's features included) and DetectorConfig::dual_pop_threshold; the clunk model is
 // the same either way.
 Decision classify(const Features& features, const DetectorConfig& config, bool dual = false);
+
+// Step 2's rule on its own: a candidate the clunk model passed is a pop when its P(pop) reaches
+// `threshold` and its onset adds energy. For re-deciding recorded events at other thresholds.
+bool counts_as_pop(const Features& features, float pop_probability, float threshold);
+
+// The act's chain rule (DetectorConfig::pop_chain_threshold): with the single-sensor model, a
+// candidate decided `other` whose P(pop) reaches pop_chain_threshold is a pop when it is chained
+// (consecutive events under cluster_gap_ms apart) within pop_chain_span_s of an anchor, a pop that
+// reached pop_threshold on its own. The detector applies it as it releases events in time order;
+// apply_pop_chains() is the same rule on a whole file's events, for the accuracy driver.
+bool anchors_chain(const Event& event, const DetectorConfig& config);
+bool may_join_chain(const Event& event, const DetectorConfig& config);
+// `events`: every event of one stream (kind other included) in time order, as the detector
+// delivered them with the chain rule off; returns how many became pops, and numbers the episodes
+// of the pops again as the detector does.
+std::size_t apply_pop_chains(std::span<Event> events, const DetectorConfig& config);
 
 // Builds the models `config` decides with (each once per process), so that the first decision
 // does not allocate: the detector calls it from its constructor.

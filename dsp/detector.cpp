@@ -89,6 +89,9 @@ struct Detector::Impl {
     double reorder_s = 0;
     double last_pop_s = -1e300;
     double clunk_end_s = -1e300;  // a clunk decision before this is the last clunk again
+    // The act's chain rule, as events are released: the last event's onset, the last anchor's
+    // (a pop that reached pop_threshold) in the chain it ends, and the chain's largest gap.
+    double chain_last_s = -1e300, chain_anchor_s = -1e300, chain_gap_s = 0;
     int episode = -1;
     // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
     int air_channel = -1;
@@ -144,7 +147,12 @@ struct Detector::Impl {
         pending_capacity = static_cast<std::size_t>(channels) *
                            static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
         pending.reserve(pending_capacity);
-        ready.reserve(pending_capacity);
+        // Decided events wait up to pop_chain_span_s longer when the chain rule may apply to them.
+        ready.reserve(pending_capacity +
+                      static_cast<std::size_t>(channels) *
+                          static_cast<std::size_t>(std::ceil(std::max(0.0f, c.pop_chain_span_s) * fs /
+                                                             static_cast<double>(dead_cells * cell))));
+        chain_gap_s = c.cluster_gap_ms * 1e-3;
         reorder_s = 0.012 + 4.0 * static_cast<double>(cell) / fs;  // onset search reaches 8 ms + 2 cells back
     }
 
@@ -442,7 +450,25 @@ struct Detector::Impl {
         const double limit = static_cast<double>(horizon) / fs - reorder_s;
         std::size_t n = 0;
         while (n < ready.size() && (all || ready[n].time_s < limit)) {
-            Event& event = ready[n++];
+            Event& event = ready[n];
+            // The act's chain rule (classifier.hpp): a candidate that may join waits until every
+            // event up to pop_chain_span_s after it is decided, then looks back and forward.
+            if (event.time_s - chain_last_s > chain_gap_s) chain_anchor_s = -1e300;  // a new chain
+            if (may_join_chain(event, config)) {
+                if (!all && event.time_s + config.pop_chain_span_s >= limit) break;
+                bool joins = event.time_s - chain_anchor_s <= config.pop_chain_span_s;
+                for (std::size_t k = n + 1; k < ready.size() && !joins; ++k) {
+                    if (ready[k].time_s - ready[k - 1].time_s > chain_gap_s ||
+                        ready[k].time_s - event.time_s > config.pop_chain_span_s)
+                        break;
+                    joins = anchors_chain(ready[k], config);
+                }
+                if (joins) event.kind = Kind::pop, event.confidence = event.pop_probability;
+            } else if (anchors_chain(event, config)) {
+                chain_anchor_s = event.time_s;
+            }
+            chain_last_s = event.time_s;
+            ++n;
             if (event.kind == Kind::pop) {
                 if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
                 event.episode = episode;
@@ -530,6 +556,15 @@ std::string explain(const Event& event, const DetectorConfig& config) {
                       explain_decision(event.features, decision, config, dual);
     if (decision.kind == Kind::clunk && event.kind != Kind::clunk)
         out += "  reported as other: within the body of the clunk just before (clunk_merge_s)\n";
+    if (decision.kind == Kind::other && event.kind == Kind::pop) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "  reported as a pop: P(pop) %.3f reaches pop_chain_threshold %.2f, and it is chained within "
+                      "%.2f s of a pop that reached %.3f (one act)\n",
+                      static_cast<double>(event.pop_probability), static_cast<double>(config.pop_chain_threshold),
+                      static_cast<double>(config.pop_chain_span_s), static_cast<double>(config.pop_threshold));
+        out += line;
+    }
     if (!std::isfinite(event.position_cm)) return out;
     // Localisation (issue #6): the estimate and, per channel, what it was made from.
     char line[160];

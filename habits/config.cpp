@@ -248,6 +248,9 @@ const std::vector<Section>& sections() {
         f("context_s", &DetectorConfig::context_s, 0.1, 10, "past context for typing rhythm, s");
         f("cluster_gap_ms", &DetectorConfig::cluster_gap_ms, 1, 1000, "transients chained by shorter gaps, ms");
         f("pop_threshold", &DetectorConfig::pop_threshold, 0, 1, "P(pop) needed to report a pop");
+        f("pop_chain_threshold", &DetectorConfig::pop_chain_threshold, 0, 1,
+          "P(pop) needed by a candidate chained to a pop that reached pop_threshold");
+        f("pop_chain_span_s", &DetectorConfig::pop_chain_span_s, 0, 1, "...within this of it, s");
         d.fields.push_back(number("pop_early_trees", &Config::detector, &DetectorConfig::pop_early_trees, 0, 100000,
                                   "the pop model stops after this many trees on a candidate still under "
                                   "pop_early_give_up (0: always every tree)"));
@@ -273,7 +276,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 25 * sizeof(float) + sizeof(int) + alignof(float),  // and `quick`
+static_assert(sizeof(DetectorConfig) == 27 * sizeof(float) + sizeof(int) + alignof(float),  // and `quick`
               "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {
