@@ -30,7 +30,7 @@ struct DetectorConfig {
     // --- the decision (classifier.hpp) -------------------------------------------------------
     // P(pop) comes from the trained model; this threshold trades recall for false pops. Chosen,
     // with the chain rule below, as the one with the fewest false + missed pops on the dev split
-    // and its tuning set (10.8 h, 7 of them office negatives; `popwatch_accuracy --split dev
+    // and its tuning set (11.8 h, 7 of them office negatives; `popwatch_accuracy --split dev
     // --tuning --sweep ...`, BENCHMARKS.md "Choosing the pop threshold"), never on the test split.
     // Those scenes hold ~150 pops an hour, a day of real use a few, so a user who wants fewer
     // false pops at the cost of more missed ones should raise it: the table says by how much.
