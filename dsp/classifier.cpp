@@ -38,16 +38,22 @@ bool counts_as_pop(const Features& f, float pop_probability, float threshold) {
 }
 
 namespace {
-bool chain_rule_on(const Event& e, const DetectorConfig& c) {
-    return !c.quick && e.air != AirPath::dual && c.pop_chain_threshold < c.pop_threshold;
+// The chain rule's two thresholds for the model that decided `e`; none for the quick models.
+bool chain_rule_on(const Event& e, const DetectorConfig& c, float& low) {
+    const bool dual = e.air == AirPath::dual;
+    low = dual ? c.dual_pop_chain_threshold : c.pop_chain_threshold;
+    return !c.quick && low < (dual ? c.dual_pop_threshold : c.pop_threshold);
 }
 }  // namespace
 
-bool anchors_chain(const Event& e, const DetectorConfig& c) { return e.kind == Kind::pop && chain_rule_on(e, c); }
+bool anchors_chain(const Event& e, const DetectorConfig& c) {
+    float low = 0;
+    return e.kind == Kind::pop && chain_rule_on(e, c, low);
+}
 
 bool may_join_chain(const Event& e, const DetectorConfig& c) {
-    return e.kind == Kind::other && chain_rule_on(e, c) &&
-           counts_as_pop(e.features, e.pop_probability, c.pop_chain_threshold);
+    float low = 0;
+    return e.kind == Kind::other && chain_rule_on(e, c, low) && counts_as_pop(e.features, e.pop_probability, low);
 }
 
 std::size_t apply_pop_chains(std::span<Event> events, const DetectorConfig& c) {

@@ -38,10 +38,11 @@ Decision classify(const Features& features, const DetectorConfig& config, bool d
 // `threshold` and its onset adds energy. For re-deciding recorded events at other thresholds.
 bool counts_as_pop(const Features& features, float pop_probability, float threshold);
 
-// The act's chain rule (DetectorConfig::pop_chain_threshold): with the single-sensor model, a
-// candidate decided `other` whose P(pop) reaches pop_chain_threshold is a pop when it is chained
-// (consecutive events under cluster_gap_ms apart) within pop_chain_span_s of an anchor, a pop that
-// reached pop_threshold on its own. The detector applies it as it releases events in time order;
+// The act's chain rule (DetectorConfig::pop_chain_threshold): a candidate decided `other` whose
+// P(pop) reaches pop_chain_threshold (dual_pop_chain_threshold when the dual model decided it) is
+// a pop when it is chained (consecutive events under cluster_gap_ms apart) within
+// pop_chain_span_s of an anchor, a pop that reached its threshold on its own. Not with the quick
+// models. The detector applies it as it releases events in time order;
 // apply_pop_chains() is the same rule on a whole file's events, for the accuracy driver.
 bool anchors_chain(const Event& event, const DetectorConfig& config);
 bool may_join_chain(const Event& event, const DetectorConfig& config);

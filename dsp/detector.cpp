@@ -90,7 +90,8 @@ struct Detector::Impl {
     double last_pop_s = -1e300;
     double clunk_end_s = -1e300;  // a clunk decision before this is the last clunk again
     // The act's chain rule, as events are released: the last event's onset, the last anchor's
-    // (a pop that reached pop_threshold) in the chain it ends, and the chain's largest gap.
+    // (a pop that reached its threshold) in the chain that event ends, and the gap that breaks a
+    // chain (cluster_gap_ms).
     double chain_last_s = -1e300, chain_anchor_s = -1e300, chain_gap_s = 0;
     int episode = -1;
     // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
@@ -559,10 +560,12 @@ std::string explain(const Event& event, const DetectorConfig& config) {
     if (decision.kind == Kind::other && event.kind == Kind::pop) {
         char line[200];
         std::snprintf(line, sizeof line,
-                      "  reported as a pop: P(pop) %.3f reaches pop_chain_threshold %.2f, and it is chained within "
+                      "  reported as a pop: P(pop) %.3f reaches %spop_chain_threshold %.2f, and it is chained within "
                       "%.2f s of a pop that reached %.3f (one act)\n",
-                      static_cast<double>(event.pop_probability), static_cast<double>(config.pop_chain_threshold),
-                      static_cast<double>(config.pop_chain_span_s), static_cast<double>(config.pop_threshold));
+                      static_cast<double>(event.pop_probability), dual ? "dual_" : "",
+                      static_cast<double>(dual ? config.dual_pop_chain_threshold : config.pop_chain_threshold),
+                      static_cast<double>(config.pop_chain_span_s),
+                      static_cast<double>(dual ? config.dual_pop_threshold : config.pop_threshold));
         out += line;
     }
     if (!std::isfinite(event.position_cm)) return out;

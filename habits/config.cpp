@@ -258,6 +258,8 @@ const std::vector<Section>& sections() {
           "log-odds under which the pop model stops early");
         f("dual_pop_threshold", &DetectorConfig::dual_pop_threshold, 0, 1,
           "P(pop) needed with an air reference (dual model)");
+        f("dual_pop_chain_threshold", &DetectorConfig::dual_pop_chain_threshold, 0, 1,
+          "...by a candidate chained to a pop that reached dual_pop_threshold");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
         f("clunk_merge_s", &DetectorConfig::clunk_merge_s, 0, 10, "clunks closer than this are one thud, s");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
@@ -276,7 +278,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 27 * sizeof(float) + sizeof(int) + alignof(float),  // and `quick`
+static_assert(sizeof(DetectorConfig) == 28 * sizeof(float) + sizeof(int) + alignof(float),  // and `quick`
               "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {

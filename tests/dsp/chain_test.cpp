@@ -51,16 +51,23 @@ TEST_CASE("weaker pops chained to a confident pop of their act are pops and lone
                                              Kind::pop, Kind::other, Kind::pop, Kind::other, Kind::other});
     CHECK(events[2].confidence == weak);
 
-    // Only the single-sensor model's decisions: not the dual model's, not the quick ones, and
-    // not at all when pop_chain_threshold reaches pop_threshold.
+    // The dual model's decisions by its own pair of thresholds; not the quick models'; none
+    // when the chain threshold reaches the threshold.
     for (Event& e : dual) e.air = AirPath::dual;
-    CHECK(apply_pop_chains(dual, c) == 0);
-    DetectorConfig quick = c, off = c;
+    DetectorConfig same = c, dual_off = c, quick = c, off = c;
+    same.dual_pop_threshold = c.pop_threshold;
+    same.dual_pop_chain_threshold = c.pop_chain_threshold;
+    std::vector<Event> again = dual;
+    CHECK(apply_pop_chains(again, same) == 4);
+    dual_off.dual_pop_chain_threshold = dual_off.dual_pop_threshold;
+    again = dual;
+    CHECK(apply_pop_chains(again, dual_off) == 0);
     quick.quick = true;
     off.pop_chain_threshold = off.pop_threshold;
-    std::vector<Event> again = dual;
-    for (Event& e : again) e.air = AirPath::none;
+    for (Event& e : dual) e.air = AirPath::none;
+    again = dual;
     CHECK(apply_pop_chains(again, quick) == 0);
+    again = dual;
     CHECK(apply_pop_chains(again, off) == 0);
 }
 
