@@ -84,7 +84,7 @@ struct DetectorConfig {
     // 25 ms after it happens instead of about 290 ms. What it costs is measured, not guessed: the
     // quick rows of BENCHMARKS.md's accuracy table (no key releases, echoes or voicing to see yet).
     // No two-sensor model is trained for it, so it refuses an air reference.
-    float quick_lookahead_s = 0.012f;    // the pop itself (~6 ms) and its first ring; what the quick models saw
+    float quick_lookahead_s = 0.012f;  // the pop itself (~6 ms) and its first ring; what the quick models saw
     // Not moved by pop_threshold's rule of session 10: it would take it to 0.85 for 6 fewer false
     // + missed pops in 420 (1.4 %), and clean pops at 44.1 kHz get 0.92-0.96 from the quick model
     // (0.999 from the full one), less through a live capture path (BENCHMARKS.md).
