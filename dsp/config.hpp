@@ -58,9 +58,9 @@ struct DetectorConfig {
     // chosen in session 8 on the dev split of bench/dual_accuracy: the lowest threshold at which
     // the pair beat the contact sensor alone on both pop F1 and false pops per hour. pop_threshold's
     // rule of session 10 would take it to 0.95 (0.98 with the chain rule at 0.85), but there the
-    // live two-device test's clean pops, resampled and aligned in real time, come in at P(pop)
-    // 0.93-0.99 and one of three was lost on a CI run: kept at 0.85 until the dual model is surer
-    // of clean lone pops (BENCHMARKS.md "Two sensors").
+    // live two-device test's clean pops, resampled and aligned in real time, came in at P(pop)
+    // 0.84-0.999 over four runs (0.99 offline) and one of three was lost at 0.95 on a CI run: kept
+    // at 0.85 until the dual model is surer of clean lone pops (BENCHMARKS.md "Two sensors").
     float dual_pop_threshold = 0.85f;
     // The act's chain rule for the dual model, as pop_chain_threshold for the single one. Off
     // (equal to dual_pop_threshold); at 0.85 under a dual_pop_threshold of 0.98 it gave dev F1
