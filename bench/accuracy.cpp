@@ -288,10 +288,10 @@ void write_misses(std::FILE* out, const std::string& name, const synth::Scene& s
 
 // What one file's events would have been at another pop threshold: every candidate the clunk
 // model passed is decided again from its recorded P(pop) (dsp/classifier.hpp, counts_as_pop), the
-// act's chain rule applied at `config`'s pop_chain_threshold, and pops grouped into episodes as the
-// detector groups them (both by apply_pop_chains). Exact when the events were detected at a threshold no higher than
-// `threshold` or pop_chain_threshold: nothing else the detector does depends on which candidates
-// are pops.
+// act's chain rule applied at `config`'s pop_chain_threshold, and pops grouped into episodes as
+// the detector groups them (both by apply_pop_chains). Exact when the events were detected at a
+// threshold no higher than `threshold` or pop_chain_threshold: nothing else the detector does
+// depends on which candidates are pops.
 std::vector<Event> at_threshold(std::vector<Event> events, float threshold, DetectorConfig config) {
     config.pop_threshold = threshold;
     for (Event& e : events)

@@ -56,32 +56,34 @@ bool may_join_chain(const Event& e, const DetectorConfig& c) {
     return e.kind == Kind::other && chain_rule_on(e, c, low) && counts_as_pop(e.features, e.pop_probability, low);
 }
 
+bool anchor_ahead(std::span<const Event> events, std::size_t i, const DetectorConfig& c) {
+    const double gap = c.cluster_gap_ms * 1e-3;
+    for (std::size_t k = i + 1; k < events.size(); ++k) {
+        if (events[k].time_s - events[k - 1].time_s > gap || events[k].time_s - events[i].time_s > c.pop_chain_span_s)
+            return false;
+        if (anchors_chain(events[k], c)) return true;
+    }
+    return false;
+}
+
 std::size_t apply_pop_chains(std::span<Event> events, const DetectorConfig& c) {
-    const double gap = c.cluster_gap_ms * 1e-3, span = c.pop_chain_span_s;
+    const double gap = c.cluster_gap_ms * 1e-3;
     std::vector<bool> joins(events.size(), false);
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (!may_join_chain(events[i], c)) continue;
         const double t = events[i].time_s;
         for (std::size_t k = i; k > 0 && !joins[i]; --k) {  // back along the chain
-            if (events[k].time_s - events[k - 1].time_s > gap || t - events[k - 1].time_s > span) break;
+            if (events[k].time_s - events[k - 1].time_s > gap || t - events[k - 1].time_s > c.pop_chain_span_s) break;
             joins[i] = anchors_chain(events[k - 1], c);
         }
-        for (std::size_t k = i + 1; k < events.size() && !joins[i]; ++k) {  // and forward
-            if (events[k].time_s - events[k - 1].time_s > gap || events[k].time_s - t > span) break;
-            joins[i] = anchors_chain(events[k], c);
-        }
+        joins[i] = joins[i] || anchor_ahead(events, i, c);
     }
     std::size_t n = 0;
-    int episode = -1;
-    double last_pop_s = -1e300;
+    EpisodeCounter episodes;
     for (std::size_t i = 0; i < events.size(); ++i) {
         Event& e = events[i];
         if (joins[i]) e.kind = Kind::pop, e.confidence = e.pop_probability, ++n;
-        e.episode = -1;
-        if (e.kind != Kind::pop) continue;
-        if (e.time_s - last_pop_s >= c.episode_gap_s) ++episode;  // as the detector groups them
-        e.episode = episode;
-        last_pop_s = e.time_s;
+        e.episode = e.kind == Kind::pop ? episodes.next(e.time_s, c.episode_gap_s) : -1;
     }
     return n;
 }

@@ -46,6 +46,8 @@ bool counts_as_pop(const Features& features, float pop_probability, float thresh
 // apply_pop_chains() is the same rule on a whole file's events, for the accuracy driver.
 bool anchors_chain(const Event& event, const DetectorConfig& config);
 bool may_join_chain(const Event& event, const DetectorConfig& config);
+// Whether an anchor is chained after events[i] (in time order) within pop_chain_span_s of it.
+bool anchor_ahead(std::span<const Event> events, std::size_t i, const DetectorConfig& config);
 // `events`: every event of one stream (kind other included) in time order, as the detector
 // delivered them with the chain rule off; returns how many became pops, and numbers the episodes
 // of the pops again as the detector does.

@@ -87,13 +87,12 @@ struct Detector::Impl {
     std::int64_t frames = 0, bad = 0, candidate_count = 0, dropped = 0;
     std::vector<Event> ready;  // decided, held for time order; capacity fixed
     double reorder_s = 0;
-    double last_pop_s = -1e300;
     double clunk_end_s = -1e300;  // a clunk decision before this is the last clunk again
     // The act's chain rule, as events are released: the last event's onset, the last anchor's
     // (a pop that reached its threshold) in the chain that event ends, and the gap that breaks a
     // chain (cluster_gap_ms).
     double chain_last_s = -1e300, chain_anchor_s = -1e300, chain_gap_s = 0;
-    int episode = -1;
+    EpisodeCounter episodes;
     // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
     int air_channel = -1;
     AirMeter air_meter;
@@ -457,23 +456,15 @@ struct Detector::Impl {
             if (event.time_s - chain_last_s > chain_gap_s) chain_anchor_s = -1e300;  // a new chain
             if (may_join_chain(event, config)) {
                 if (!all && event.time_s + config.pop_chain_span_s >= limit) break;
-                bool joins = event.time_s - chain_anchor_s <= config.pop_chain_span_s;
-                for (std::size_t k = n + 1; k < ready.size() && !joins; ++k) {
-                    if (ready[k].time_s - ready[k - 1].time_s > chain_gap_s ||
-                        ready[k].time_s - event.time_s > config.pop_chain_span_s)
-                        break;
-                    joins = anchors_chain(ready[k], config);
-                }
-                if (joins) event.kind = Kind::pop, event.confidence = event.pop_probability;
+                if (event.time_s - chain_anchor_s <= config.pop_chain_span_s || anchor_ahead(ready, n, config))
+                    event.kind = Kind::pop, event.confidence = event.pop_probability;
             } else if (anchors_chain(event, config)) {
                 chain_anchor_s = event.time_s;
             }
             chain_last_s = event.time_s;
             ++n;
             if (event.kind == Kind::pop) {
-                if (event.time_s - last_pop_s >= config.episode_gap_s) ++episode;  // "closer than the gap" joins
-                event.episode = episode;
-                last_pop_s = event.time_s;
+                event.episode = episodes.next(event.time_s, config.episode_gap_s);
             } else if (event.kind == Kind::clunk) {
                 if (event.time_s < clunk_end_s) {
                     event.kind = Kind::other;  // a fragment of the clunk already reported

@@ -116,6 +116,19 @@ constexpr std::string_view air_path_name(AirPath p) {
     return "single sensor";
 }
 
+// Pops closer than the episode gap are one episode (one act of cracking), numbered from 0 in
+// time order: the detector's rule, and apply_pop_chains()'s when it decides a file again.
+struct EpisodeCounter {
+    int episode = -1;
+    double last_pop_s = -1e300;
+    // The episode of the next pop, at `pop_s` (pops in time order).
+    int next(double pop_s, double gap_s) {
+        if (pop_s - last_pop_s >= gap_s) ++episode;  // "closer than the gap" joins
+        last_pop_s = pop_s;
+        return episode;
+    }
+};
+
 struct Event {
     double time_s = 0;      // onset, seconds from the start of the stream
     double duration_s = 0;  // -20 dB duration
