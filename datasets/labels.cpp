@@ -194,11 +194,8 @@ void sort_by_time(auto& events) {
 std::vector<int> group_episodes(std::span<const double> sorted_times_s, double gap_s) {
     std::vector<int> episodes;
     episodes.reserve(sorted_times_s.size());
-    int episode = -1;
-    for (std::size_t i = 0; i < sorted_times_s.size(); ++i) {
-        if (i == 0 || sorted_times_s[i] - sorted_times_s[i - 1] >= gap_s) ++episode;
-        episodes.push_back(episode);
-    }
+    EpisodeCounter counter;  // the detector's rule
+    for (double t : sorted_times_s) episodes.push_back(counter.next(t, gap_s));
     return episodes;
 }
 

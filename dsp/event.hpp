@@ -117,7 +117,8 @@ constexpr std::string_view air_path_name(AirPath p) {
 }
 
 // Pops closer than the episode gap are one episode (one act of cracking), numbered from 0 in
-// time order: the detector's rule, and apply_pop_chains()'s when it decides a file again.
+// time order: the detector's rule, apply_pop_chains()'s when it decides a file again, and the
+// labels' (datasets/labels.hpp, group_episodes).
 struct EpisodeCounter {
     int episode = -1;
     double last_pop_s = -1e300;
