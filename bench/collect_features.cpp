@@ -147,10 +147,10 @@ int main(int argc, char** argv) {
                             double nearest = 1e9;
                             for (double t : times)
                                 if (std::abs(t - l.time_s) < std::abs(nearest)) nearest = t - l.time_s;
-                            rows +=
-                                fmt::format("# missed {} {:.4f} site={} snr={:.1f} dur={:.1f}ms nearest={:+.1f}ms\n",
-                                            synth::scenario_name(o.scenario), l.time_s, l.site, l.snr_db,
-                                            l.duration_s * 1e3, nearest * 1e3);
+                            rows += fmt::format(
+                                "# missed {} seed {} {:.4f} site={} snr={:.1f} dur={:.1f}ms nearest={:+.1f}ms\n",
+                                synth::scenario_name(o.scenario), o.seed, l.time_s, l.site, l.snr_db,
+                                l.duration_s * 1e3, nearest * 1e3);
                         }
                     }
                     std::fputs(rows.c_str(), stderr);

@@ -36,6 +36,7 @@
 #include <utility>
 
 #include "datasets/synth_internal.hpp"
+#include "dsp/kernels.hpp"
 
 namespace popwatch::synth {
 namespace {
@@ -576,8 +577,10 @@ class Builder {
         const std::size_t n = std::max<std::size_t>(1, samples(d20_s, fs));
         const double power = energy(std::span(sound).first(std::min(n, sound.size()))) / double(n);
         if (power <= 0) return 0;
-        add(sound, at, std::sqrt(std::pow(10.0, snr_db / 10) / power));
+        const double gain = std::sqrt(std::pow(10.0, snr_db / 10) / power);
+        add(sound, at, gain);
         Label label;
+        label.peak = gain * peak_abs(sound);
         label.time_s = double(at) / fs;
         label.kind = kind;
         label.site = site;
@@ -1600,6 +1603,7 @@ void place_real_knuckles(Builder& b, Rng& r, RealLibrary& library, double time_s
         label.site = "knuckles";
         label.duration_s = 0.005;
         label.snr_db = 10 * std::log10(std::max(power, 1e-12));
+        label.peak = gain * peak_abs(std::span(clip).subspan(offset, window));
         b.add_label(label);
     }
     b.hands_busy.push_back({time_s - 0.5, time_s + double(clip.size()) / b.fs + 0.5});

@@ -82,12 +82,15 @@ struct Options {
 };
 
 struct Label {
-    double time_s = 0;         // onset (see above)
-    Kind kind = Kind::pop;     // pop or clunk
-    int episode = -1;          // pops: from 0 per file; clunks: -1
-    std::string site;          // "neck", "upper-back", "lower-back", "knuckles"
-    double duration_s = 0;     // -20 dB duration of the isolated event (not written to the CSV)
-    double snr_db = 0;         // per-event SNR (not written to the CSV)
+    double time_s = 0;      // onset (see above)
+    Kind kind = Kind::pop;  // pop or clunk
+    int episode = -1;       // pops: from 0 per file; clunks: -1
+    std::string site;       // "neck", "upper-back", "lower-back", "knuckles"
+    double duration_s = 0;  // -20 dB duration of the isolated event (not written to the CSV)
+    double snr_db = 0;      // per-event SNR (not written to the CSV)
+    // Peak |sample| the event added, as mixed, in the units of Confounder::envelopes (not
+    // written to the CSV; NaN where not known): with those, how far other sounds cover it.
+    double peak = NAN;
     double position_cm = NAN;  // spine: true source position along the spine (CSV column position_cm)
 };
 
