@@ -47,6 +47,10 @@ FileSource::FileSource(const std::string& path) : path_(path) {
     }
     // Integer formats are scaled to [-1, 1); float files are passed through unchanged.
     sf_command(file_, SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+    const int major = info.format & SF_FORMAT_TYPEMASK;
+    pcm16_ = (info.format & SF_FORMAT_SUBMASK) == SF_FORMAT_PCM_16 &&
+             (major == SF_FORMAT_WAV || major == SF_FORMAT_WAVEX || major == SF_FORMAT_AIFF || major == SF_FORMAT_W64 ||
+              major == SF_FORMAT_RF64);
 }
 
 FileSource::~FileSource() {
@@ -55,7 +59,17 @@ FileSource::~FileSource() {
 
 std::size_t FileSource::read(std::span<float> out) {
     const auto frames = static_cast<sf_count_t>(out.size() / static_cast<std::size_t>(channels_));
-    sf_count_t got = sf_readf_float(file_, out.data(), frames);
+    sf_count_t got = 0;
+    if (pcm16_) {
+        const std::size_t n = static_cast<std::size_t>(frames) * static_cast<std::size_t>(channels_);
+        if (shorts_.size() < n) shorts_.resize(n);
+        got = sf_readf_short(file_, shorts_.data(), frames);
+        const std::size_t samples = got > 0 ? static_cast<std::size_t>(got) * static_cast<std::size_t>(channels_) : 0;
+        constexpr float scale = 1.0f / 32768;
+        for (std::size_t i = 0; i < samples; ++i) out[i] = static_cast<float>(shorts_[i]) * scale;
+    } else {
+        got = sf_readf_float(file_, out.data(), frames);
+    }
     if (got < 0) got = 0;
     if (got < frames) {
         int err = sf_error(file_);

@@ -77,6 +77,8 @@ struct Detector::Impl {
     int channels;
     std::int64_t cell;  // samples per cell
     std::int64_t rise_cells, hold_cells, dead_cells, fuse_cells;
+    std::int64_t silent_warn_cells;  // silent_warn_s in cells
+    double cell_s;
     std::size_t recent_mask = 0;
     float rise_alpha, fall_alpha;  // background tracker coefficients per cell
     FeatureExtractor extractor;
@@ -115,8 +117,9 @@ struct Detector::Impl {
         rise_cells = cells_for(c.rise_window_ms);
         hold_cells = cells_for(c.hold_ms);
         dead_cells = cells_for(c.dead_time_ms);
+        silent_warn_cells = static_cast<std::int64_t>(silent_warn_s * fs / static_cast<double>(cell));
+        cell_s = static_cast<double>(cell) / fs;
         fuse_cells = cells_for(c.fuse_ms);
-        const double cell_s = static_cast<double>(cell) / fs;
         rise_alpha = static_cast<float>(1 - std::exp(-cell_s / c.background_rise_s));
         fall_alpha = static_cast<float>(1 - std::exp(-cell_s / c.background_fall_s));
 
@@ -286,13 +289,11 @@ struct Detector::Impl {
     }
 
     void track_health(Channel& ch, float level_db) {
-        const auto warn_cells = static_cast<std::int64_t>(silent_warn_s * fs / static_cast<double>(cell));
-        const double cell_s = static_cast<double>(cell) / fs;
         if (level_db >= dead_cell_db) {
             ch.silent_run = 0;
-        } else if (++ch.silent_run == warn_cells) {
-            ch.health.silent_s += static_cast<double>(warn_cells) * cell_s;
-        } else if (ch.silent_run > warn_cells) {
+        } else if (++ch.silent_run == silent_warn_cells) {
+            ch.health.silent_s += static_cast<double>(silent_warn_cells) * cell_s;
+        } else if (ch.silent_run > silent_warn_cells) {
             ch.health.silent_s += cell_s;
         }
     }

@@ -4,18 +4,13 @@
 #include <array>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 
 namespace popwatch {
-
-extern const char* const pop_classifier_json;          // generated from dsp/models/pop_classifier.json
-extern const char* const clunk_classifier_json;        // generated from dsp/models/clunk_classifier.json
-extern const char* const dual_classifier_json;         // generated from dsp/models/dual_classifier.json
-extern const char* const quick_pop_classifier_json;    // generated from dsp/models/quick_pop_classifier.json
-extern const char* const quick_clunk_classifier_json;  // generated from dsp/models/quick_clunk_classifier.json
 
 namespace {
 
@@ -373,19 +368,95 @@ float TreeModel::contributions(const Features& f, std::array<float, Features::co
 
 namespace {
 
-// One shipped model, parsed from its embedded JSON on first use (once per process).
-template <const char* const& json>
-const TreeModel& embedded() {
-    static const TreeModel model = TreeModel::from_xgboost_json(json);
-    return model;
+constexpr char pack_magic[8] = {'p', 'o', 'p', 'w', 'a', 't', 'c', 'h'};
+constexpr std::uint32_t pack_version = 1;
+
+template <typename T>
+void put(std::string& out, const T& value) {
+    out.append(reinterpret_cast<const char*>(&value), sizeof value);
 }
+
+template <typename T>
+void put_array(std::string& out, const std::vector<T>& v) {
+    put(out, static_cast<std::uint64_t>(v.size()));
+    out.append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+struct Unpacker {
+    std::string_view bytes;
+    template <typename T>
+    T get() {
+        if (bytes.size() < sizeof(T)) throw std::invalid_argument("packed model is cut short");
+        T value;
+        std::memcpy(&value, bytes.data(), sizeof value);
+        bytes.remove_prefix(sizeof value);
+        return value;
+    }
+    template <typename T>
+    std::vector<T> get_array() {
+        const auto n = get<std::uint64_t>();
+        if (n > bytes.size() / sizeof(T)) throw std::invalid_argument("packed model is cut short");
+        std::vector<T> v(static_cast<std::size_t>(n));
+        std::memcpy(v.data(), bytes.data(), v.size() * sizeof(T));
+        bytes.remove_prefix(v.size() * sizeof(T));
+        return v;
+    }
+};
 
 }  // namespace
 
-const TreeModel& default_pop_model() { return embedded<pop_classifier_json>(); }
-const TreeModel& default_dual_model() { return embedded<dual_classifier_json>(); }
-const TreeModel& default_clunk_model() { return embedded<clunk_classifier_json>(); }
-const TreeModel& quick_pop_model() { return embedded<quick_pop_classifier_json>(); }
-const TreeModel& quick_clunk_model() { return embedded<quick_clunk_classifier_json>(); }
+std::string TreeModel::packed() const {
+    std::string out(pack_magic, sizeof pack_magic);
+    put(out, pack_version);
+    put(out, static_cast<std::uint32_t>(Features::count));
+    put(out, static_cast<std::int32_t>(depth_));
+    put(out, base_log_odds_);
+    put_array(out, splits_);
+    put_array(out, leaves_);
+    // Node has a padding byte: written field by field, so the same model packs to the same bytes.
+    put(out, static_cast<std::uint64_t>(nodes_.size()));
+    for (const Node& n : nodes_)
+        put(out, n.threshold), put(out, n.left), put(out, n.right), put(out, n.feature),
+            put(out, static_cast<std::uint8_t>(n.default_left));
+    put_array(out, means_);
+    put_array(out, roots_);
+    return out;
+}
+
+TreeModel TreeModel::from_packed(std::string_view bytes) {
+    if (!bytes.starts_with(std::string_view(pack_magic, sizeof pack_magic)))
+        throw std::invalid_argument("not a packed popwatch model");
+    Unpacker in{bytes.substr(sizeof pack_magic)};
+    if (in.get<std::uint32_t>() != pack_version) throw std::invalid_argument("packed model of another version");
+    if (in.get<std::uint32_t>() != Features::count)
+        throw std::invalid_argument("packed model made for another feature set (rebuild it)");
+    TreeModel m;
+    m.depth_ = in.get<std::int32_t>();
+    m.base_log_odds_ = in.get<float>();
+    m.splits_ = in.get_array<Split>();
+    m.leaves_ = in.get_array<float>();
+    const auto nodes = in.get<std::uint64_t>();
+    if (nodes > in.bytes.size() / 15) throw std::invalid_argument("packed model is cut short");
+    m.nodes_.resize(static_cast<std::size_t>(nodes));
+    for (Node& n : m.nodes_) {
+        n.threshold = in.get<float>(), n.left = in.get<std::int32_t>(), n.right = in.get<std::int32_t>();
+        n.feature = in.get<std::int16_t>(), n.default_left = in.get<std::uint8_t>() != 0;
+    }
+    m.means_ = in.get_array<float>();
+    m.roots_ = in.get_array<int>();
+    // What the walks rely on: the padded layout's sizes, and every index inside its array.
+    const std::size_t trees = m.roots_.size(), inner = (std::size_t{1} << std::clamp(m.depth_, 0, max_depth)) - 1;
+    bool valid = !in.bytes.size() && trees > 0 && m.depth_ >= 0 && m.depth_ <= max_depth &&
+                 m.splits_.size() == trees * inner && m.leaves_.size() == trees * (inner + 1) &&
+                 m.means_.size() == m.nodes_.size();
+    for (const Split& s : m.splits_) valid = valid && s.feature < Features::count && s.nan_right <= 1;
+    for (const Node& n : m.nodes_)
+        valid = valid && n.feature >= 0 && static_cast<std::size_t>(n.feature) < Features::count &&
+                (n.left < 0 || (static_cast<std::size_t>(n.left) < m.nodes_.size() && n.right >= 0 &&
+                                static_cast<std::size_t>(n.right) < m.nodes_.size()));
+    for (int r : m.roots_) valid = valid && r >= 0 && static_cast<std::size_t>(r) < m.nodes_.size();
+    if (!valid) throw std::invalid_argument("packed model is inconsistent");
+    return m;
+}
 
 }  // namespace popwatch

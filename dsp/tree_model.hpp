@@ -27,6 +27,12 @@ class TreeModel {
     // parents, categories: about half of XGBoost's text); the trees and their numbers unchanged.
     // For train_classifier, so shipped models are embedded at half the size. Throws as above.
     static std::string trimmed_json(std::string_view json);
+    // The parsed model as bytes, and back: how the shipped models are embedded (dsp/model_pack.cpp
+    // packs each JSON at build time), so a run starts without parsing megabytes of text. The
+    // bytes hold popwatch's own feature indexes, so they are valid only for the build that made
+    // them; from_packed checks the format and the feature count and throws std::invalid_argument.
+    std::string packed() const;
+    static TreeModel from_packed(std::string_view bytes);
 
     float log_odds(const Features& f) const;
     // The first `first_trees` trees' sum (rounded down to a multiple of 8) when it is under

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 
@@ -50,6 +52,41 @@ TEST_CASE("the shipped models load", "[dsp][model]") {
     CHECK(default_dual_model().trees() > 0);
     CHECK(quick_pop_model().trees() > 0);
     CHECK(quick_clunk_model().trees() > 0);
+}
+
+TEST_CASE("the embedded models are their JSON files packed at build time and nothing else", "[dsp][model]") {
+    const std::pair<const char*, const TreeModel*> shipped[] = {{"pop", &default_pop_model()},
+                                                                {"clunk", &default_clunk_model()},
+                                                                {"dual", &default_dual_model()},
+                                                                {"quick_pop", &quick_pop_model()},
+                                                                {"quick_clunk", &quick_clunk_model()}};
+    for (const auto& [name, model] : shipped) {
+        INFO(name);
+        std::ifstream in(std::string(POPWATCH_SOURCE_DIR) + "/dsp/models/" + name + "_classifier.json");
+        REQUIRE(in);
+        const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        const TreeModel parsed = TreeModel::from_xgboost_json(json);
+        const std::string bytes = parsed.packed();
+        CHECK(bytes == model->packed());  // the build embedded this JSON, not a stale one
+        CHECK(TreeModel::from_packed(bytes).packed() == bytes);
+        Features f;
+        for (std::size_t i = 0; i < f.values.size(); ++i) f.values[i] = static_cast<float>(i % 7) * 3.5f - 8;
+        CHECK(model->log_odds(f) == parsed.log_odds(f));
+    }
+}
+
+TEST_CASE("a damaged packed model is refused", "[dsp][model]") {
+    const std::string bytes = TreeModel::from_xgboost_json(model_json(R"("level_dbfs", "ring_hz")")).packed();
+    CHECK_NOTHROW(TreeModel::from_packed(bytes));
+    CHECK_THROWS_AS(TreeModel::from_packed(""), std::invalid_argument);
+    CHECK_THROWS_AS(TreeModel::from_packed(bytes.substr(0, bytes.size() - 1)), std::invalid_argument);
+    CHECK_THROWS_AS(TreeModel::from_packed(bytes + "x"), std::invalid_argument);
+    std::string other_features = bytes;
+    other_features[12] ^= 1;  // the feature count, after the magic and the version
+    CHECK_THROWS_AS(TreeModel::from_packed(other_features), std::invalid_argument);
+    std::string bad_index = bytes;
+    bad_index[bad_index.size() - 1] = 0x7f;  // the last root, far outside the nodes
+    CHECK_THROWS_AS(TreeModel::from_packed(bad_index), std::invalid_argument);
 }
 
 TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bit for bit", "[dsp][model]") {
