@@ -155,6 +155,36 @@ void scenario_table(const std::map<std::string, std::vector<Score>>& groups, con
     }
 }
 
+// 95 % intervals of the table's measures (datasets/scoring.hpp: whole files resampled; false
+// pops on the negatives, the exact Poisson interval).
+void intervals_table(const std::map<std::string, std::vector<Score>>& groups) {
+    fmt::print(
+        "\n95 % intervals (whole files resampled, 2 000 times; false pops: exact Poisson interval):\n\n"
+        "| split / scenario | files | pop F1 | pop R | episode F1 | episode R | clunk recall | false pops / h "
+        "(negatives) |\n|---|---|---|---|---|---|---|---|\n");
+    const auto range = [](const Interval& i) {
+        return std::isnan(i.lo) ? std::string("—") : fmt::format("{:.3f}–{:.3f}", i.lo, i.hi);
+    };
+    for (const auto& [name, files] : groups) {
+        const auto interval = [&](double (*measure)(const Score&)) {
+            return range(bootstrap_interval(files, measure));
+        };
+        const Score s = pool(files);
+        std::string rate = "—";
+        if (s.negative_duration_s > 0) {
+            const Interval r = poisson_rate_interval(s.negative_false_pops, s.negative_duration_s / 3600);
+            rate = fmt::format("{:.2f}–{:.2f} ({} in {:.2f} h)", r.lo, r.hi, s.negative_false_pops,
+                               s.negative_duration_s / 3600);
+        }
+        fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} |\n", name, files.size(),
+                   interval([](const Score& t) { return t.pops.f1(); }),
+                   interval([](const Score& t) { return t.pops.recall(); }),
+                   interval([](const Score& t) { return t.episodes.f1(); }),
+                   interval([](const Score& t) { return t.episodes.recall(); }),
+                   interval([](const Score& t) { return t.clunks.recall(); }), rate);
+    }
+}
+
 void confounder_table(const std::map<std::string, std::vector<Score>>& groups, const std::string& title) {
     std::map<std::string, std::map<std::string, std::int64_t>> by_class;  // class -> split -> count
     std::map<std::string, double> hours;
@@ -493,6 +523,7 @@ int main(int argc, char** argv) {
     const auto groups = group(ours);
     fmt::print("Matching: {}\n", matching_rule({}));
     scenario_table(groups, "popwatch, per split and scenario:");
+    intervals_table(groups);
     confounder_table(groups, "False pops by cause (all scenarios):");
     bands_table(items, snr_bands, "Pop recall by the pop's SNR");
     bands_table(items, masking_bands,

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <random>
 #include <utility>
 
 namespace popwatch {
@@ -338,6 +339,63 @@ Score pool(std::span<const Score> scores) {
         }
     }
     return total;
+}
+
+// --- intervals -----------------------------------------------------------------------------------
+
+Interval bootstrap_interval(std::span<const Score> files, const std::function<double(const Score&)>& measure,
+                            int resamples) {
+    if (files.empty() || resamples < 1) return {};
+    std::mt19937_64 rng(20261123);
+    std::uniform_int_distribution<std::size_t> pick(0, files.size() - 1);
+    std::vector<double> values;
+    for (int b = 0; b < resamples; ++b) {
+        Score total;
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            const Score& f = files[pick(rng)];
+            total.files += f.files, total.negative_files += f.negative_files;
+            total.duration_s += f.duration_s, total.negative_duration_s += f.negative_duration_s;
+            total.pops += f.pops, total.episodes += f.episodes, total.clunks += f.clunks;
+            total.clunks_as_pops += f.clunks_as_pops, total.negative_false_pops += f.negative_false_pops;
+        }
+        const double v = measure(total);
+        if (!std::isnan(v)) values.push_back(v);
+    }
+    if (2 * values.size() < static_cast<std::size_t>(resamples)) return {};
+    std::sort(values.begin(), values.end());
+    const auto at = [&](double q) {
+        return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
+    };
+    return {at(0.025), at(0.975)};
+}
+
+namespace {
+
+// Poisson P(X <= k) at mean lambda.
+double poisson_cdf(std::int64_t k, double lambda) {
+    double term = std::exp(-lambda), sum = term;
+    for (std::int64_t i = 1; i <= k; ++i) sum += term *= lambda / static_cast<double>(i);
+    return sum;
+}
+
+// The lambda where poisson_cdf(k, lambda) = target (it falls as lambda grows), by bisection.
+double poisson_mean_at(std::int64_t k, double target) {
+    double lo = 0, hi = 1;
+    while (poisson_cdf(k, hi) > target) hi *= 2;
+    for (int i = 0; i < 200; ++i) {
+        const double mid = (lo + hi) / 2;
+        (poisson_cdf(k, mid) > target ? lo : hi) = mid;
+    }
+    return (lo + hi) / 2;
+}
+
+}  // namespace
+
+Interval poisson_rate_interval(std::int64_t events, double hours) {
+    if (!(hours > 0) || events < 0) return {};
+    const double upper = poisson_mean_at(events, 0.025);
+    const double lower = events == 0 ? 0.0 : poisson_mean_at(events - 1, 0.975);
+    return {lower / hours, upper / hours};
 }
 
 // --- JSON ----------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <span>
@@ -77,6 +79,20 @@ FileScore score_file(const std::vector<Event>& detected, const std::vector<Label
 
 // Sums counts and concatenates timing errors over files.
 Score pool(std::span<const Score> scores);
+
+// 95 % intervals. The pops of a file come in acts and are not independent draws, so the
+// interval of a pooled measure resamples whole files (percentile bootstrap, a fixed seed: the
+// same files give the same interval) and pools each resample's counts; resamples where the
+// measure is undefined (NaN) are left out, and if most are, so is the interval (NaN, NaN). A
+// resample's Score holds the counts and durations, not the timing errors or the causes.
+struct Interval {
+    double lo = std::numeric_limits<double>::quiet_NaN(), hi = std::numeric_limits<double>::quiet_NaN();
+};
+Interval bootstrap_interval(std::span<const Score> files, const std::function<double(const Score&)>& measure,
+                            int resamples = 2000);
+// False pops are rare counts: the exact (Garwood) Poisson interval for the rate of `events`
+// in `hours` (events per hour).
+Interval poisson_rate_interval(std::int64_t events, double hours);
 
 // The matching behind every count: a maximum-cardinality one-to-one matching where reference
 // r and estimate e may pair when e - tolerance <= r <= e + tolerance (mir_eval.util.match_events).

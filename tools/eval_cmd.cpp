@@ -158,7 +158,31 @@ std::string file_line(const FileResult& r) {
     return line;
 }
 
-void print_pooled(const Score& s, const ScoreOptions& options) {
+// 95 % intervals of the pooled figures (datasets/scoring.hpp): whole files resampled for the
+// ratios, the exact Poisson interval for false pops per hour of negative audio.
+struct PooledIntervals {
+    Interval pop_f1, pop_recall, episode_f1, episode_recall, false_pops_per_hour;
+};
+
+PooledIntervals intervals_of(std::span<const Score> files, const Score& pooled) {
+    if (files.size() < 2)  // one file resampled is itself: no interval
+        return {{}, {}, {}, {}, poisson_rate_interval(pooled.negative_false_pops, pooled.negative_duration_s / 3600)};
+    return {bootstrap_interval(files, [](const Score& s) { return s.pops.f1(); }),
+            bootstrap_interval(files, [](const Score& s) { return s.pops.recall(); }),
+            bootstrap_interval(files, [](const Score& s) { return s.episodes.f1(); }),
+            bootstrap_interval(files, [](const Score& s) { return s.episodes.recall(); }),
+            poisson_rate_interval(pooled.negative_false_pops, pooled.negative_duration_s / 3600)};
+}
+
+std::string range(const Interval& i, int digits = 3) {
+    return std::isnan(i.lo) ? std::string("n/a") : fmt::format("{:.{}f}-{:.{}f}", i.lo, digits, i.hi, digits);
+}
+
+nlohmann::json to_json(const Interval& i) {
+    return std::isnan(i.lo) ? nlohmann::json() : nlohmann::json::array({i.lo, i.hi});
+}
+
+void print_pooled(const Score& s, const PooledIntervals& iv, const ScoreOptions& options) {
     fmt::print("pooled over {} file{}, {} of audio; {} negative (no labelled pops), {}:\n", s.files,
                s.files == 1 ? "" : "s", duration(s.duration_s), s.negative_files, duration(s.negative_duration_s));
     fmt::print("  pops        {}   (TP {}, FP {}, FN {})\n", prf(s.pops), s.pops.tp, s.pops.fp, s.pops.fn);
@@ -171,6 +195,12 @@ void print_pooled(const Score& s, const ScoreOptions& options) {
         "audio ({})\n",
         num(s.false_pops_per_negative_hour(), 2), s.negative_false_pops, duration(s.negative_duration_s),
         num(s.false_pops_per_hour(), 2), s.pops.fp);
+    if (s.files >= 2 && s.duration_s > 0)
+        fmt::print(
+            "  95 % intervals (whole files resampled): pop F1 {}, recall {}; episode F1 {}, recall {}; "
+            "false pops per negative hour {} (Poisson)\n",
+            range(iv.pop_f1), range(iv.pop_recall), range(iv.episode_f1), range(iv.episode_recall),
+            range(iv.false_pops_per_hour, 2));
     if (!s.false_pops_by_class.empty()) {
         std::string classes;
         for (const auto& [name, count] : s.false_pops_by_class) {
@@ -230,17 +260,24 @@ int run_eval(const EvalOptions& opts) {
         });
 
     const Score pooled = pool(scores);
+    const PooledIntervals iv = intervals_of(scores, pooled);
     if (opts.json) {
+        const nlohmann::json intervals{{"pop_f1", to_json(iv.pop_f1)},
+                                       {"pop_recall", to_json(iv.pop_recall)},
+                                       {"episode_f1", to_json(iv.episode_f1)},
+                                       {"episode_recall", to_json(iv.episode_recall)},
+                                       {"false_pops_per_negative_hour", to_json(iv.false_pops_per_hour)}};
         const nlohmann::json document{{"tolerance_s", options.tolerance_s},
                                       {"clunk_tolerance_s", options.clunk_tolerance_s},
                                       {"matching", matching_rule(options)},
                                       {"files", files},
                                       {"errors", errors},
-                                      {"pooled", to_json(pooled)}};
+                                      {"pooled", to_json(pooled)},
+                                      {"pooled_95_intervals", intervals}};
         fmt::print("{}\n", document.dump(2));
     } else {
         if (!scores.empty()) fmt::print("\n");
-        print_pooled(pooled, options);
+        print_pooled(pooled, iv, options);
     }
 
     if (!errors.empty()) return exit_bad_input;
@@ -263,8 +300,10 @@ void register_eval(CLI::App& app, int& exit_code) {
         app.add_subcommand("eval",
                            "Score the detector against labelled recordings: pop and episode precision/recall/F1,\n"
                            "clunk recall, false pops per hour of negative audio, timing error. Counts are summed\n"
-                           "over files, never averaged. A STEM.confounders.csv beside the labels attributes false\n"
-                           "pops to their causes.");
+                           "over files, never averaged; over two files or more, 95 % intervals of the pooled\n"
+                           "figures come with them (whole files resampled: pops of one act are not independent;\n"
+                           "false pops per hour: the exact Poisson interval). A STEM.confounders.csv beside the\n"
+                           "labels attributes false pops to their causes.");
     cmd->add_option("audio", opts->audio, "Audio files to analyse and score")->required();
     cmd->add_option("--labels", opts->labels,
                     "Label file (one audio file only) or directory holding STEM.labels.csv, "

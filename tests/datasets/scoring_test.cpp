@@ -328,3 +328,43 @@ TEST_CASE("A false pop inside several sounds is blamed on the loudest there when
     const auto u = popwatch::score_file({detection(1.3)}, {}, 60, {}, &unknown);
     CHECK(u.false_pops_by_class.at("heartbeat") == 1);
 }
+
+TEST_CASE("The false-pop rate's interval is the exact Poisson one") {
+    // Reference values: scipy.stats.chi2.ppf(0.025, 2k) / 2 and chi2.ppf(0.975, 2k + 2) / 2.
+    const auto none = popwatch::poisson_rate_interval(0, 1.0);
+    CHECK(none.lo == 0.0);
+    CHECK(none.hi == Approx(3.6889).epsilon(1e-4));
+    const auto four = popwatch::poisson_rate_interval(4, 2.0);
+    CHECK(four.lo == Approx(1.0899 / 2).epsilon(1e-3));
+    CHECK(four.hi == Approx(10.2416 / 2).epsilon(1e-4));
+    CHECK(std::isnan(popwatch::poisson_rate_interval(1, 0.0).lo));  // no audio, no rate
+}
+
+TEST_CASE("The bootstrap interval resamples whole files and is repeatable") {
+    // Four files: two where every pop is found, two where half are.
+    std::vector<popwatch::FileScore> files;
+    for (int f = 0; f < 4; ++f) {
+        std::vector<popwatch::Event> found;
+        std::vector<LabelledEvent> truth;
+        for (int p = 0; p < 10; ++p) {
+            truth.push_back(label(p * 5.0 + 1, Kind::pop, p));
+            if (f < 2 || p % 2 == 0) found.push_back(detection(p * 5.0 + 1, Kind::pop, p));
+        }
+        files.push_back(score(found, truth));
+    }
+    const auto recall = [](const popwatch::Score& s) { return s.pops.recall(); };
+    const popwatch::Interval i = popwatch::bootstrap_interval(files, recall);
+    CHECK(i.lo < popwatch::pool(files).pops.recall());  // 0.75 pooled
+    CHECK(i.hi > popwatch::pool(files).pops.recall());
+    CHECK(i.lo >= 0.5);  // no resample does worse than all-half files
+    CHECK(i.hi <= 1.0);
+    const popwatch::Interval again = popwatch::bootstrap_interval(files, recall);
+    CHECK((again.lo == i.lo && again.hi == i.hi));
+    // Identical files: nothing to vary.
+    const std::vector<popwatch::FileScore> same(3, files[0]);
+    const popwatch::Interval flat = popwatch::bootstrap_interval(same, recall);
+    CHECK((flat.lo == 1.0 && flat.hi == 1.0));
+    // A measure undefined on every resample (no clunks labelled) has no interval.
+    CHECK(
+        std::isnan(popwatch::bootstrap_interval(files, [](const popwatch::Score& s) { return s.clunks.recall(); }).lo));
+}

@@ -51,6 +51,9 @@ TEST_CASE("eval --sites scores a dual recording against its labels", "[cli][dual
     const auto& pops = j.at("pooled").at("pops");
     CHECK(pops.at("labelled").get<int>() == 11);  // every labelled pop of the file
     CHECK(pops.at("f1").get<double>() >= 0.5);
+    // One file resampled is itself: eval gives no interval rather than a point dressed as one.
+    CHECK(j.at("pooled_95_intervals").at("pop_f1").is_null());
+    CHECK(j.at("pooled_95_intervals").at("false_pops_per_negative_hour").is_null());  // no negative audio
     const auto bad = test::popwatch("eval --sites air,air --labels " + dir.string() + " " + wav.string(), dir);
     CHECK(bad.code == 2);
 }
