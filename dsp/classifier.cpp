@@ -96,7 +96,11 @@ void load_models(const DetectorConfig& c, bool dual) {
 
 Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     Decision d;
-    d.clunk_probability = sigmoid(clunk_model(c).log_odds(f));
+    const TreeModel& clunks = clunk_model(c);
+    d.clunk_probability = sigmoid(
+        c.quick ? clunks.log_odds(f)
+                : clunks.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, c.clunk_early_trees)),
+                                             c.clunk_early_give_up));
     if (d.clunk_probability >= clunk_threshold(c)) {
         d.kind = Kind::clunk;
         d.confidence = d.clunk_probability;

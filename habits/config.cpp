@@ -261,6 +261,12 @@ const std::vector<Section>& sections() {
         f("dual_pop_chain_threshold", &DetectorConfig::dual_pop_chain_threshold, 0, 1,
           "...by a candidate chained to a pop that reached dual_pop_threshold");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
+        d.fields.push_back(number("clunk_early_trees", &Config::detector, &DetectorConfig::clunk_early_trees, 0,
+                                  100000,
+                                  "the clunk model stops after this many trees on a candidate still under "
+                                  "clunk_early_give_up (0: always every tree)"));
+        f("clunk_early_give_up", &DetectorConfig::clunk_early_give_up, -100, 0,
+          "log-odds under which the clunk model stops early");
         f("clunk_merge_s", &DetectorConfig::clunk_merge_s, 0, 10, "clunks closer than this are one thud, s");
         f("episode_gap_s", &DetectorConfig::episode_gap_s, 0.01, 3600, "pops closer than this are one episode, s");
         d.fields.push_back(flag("quick", &Config::detector, &DetectorConfig::quick,
@@ -278,7 +284,7 @@ const std::vector<Section>& sections() {
 }
 
 // A new DetectorConfig field must be added to the [detector] table above.
-static_assert(sizeof(DetectorConfig) == 28 * sizeof(float) + sizeof(int) + alignof(float),  // and `quick`
+static_assert(sizeof(DetectorConfig) == 29 * sizeof(float) + 2 * sizeof(int) + alignof(float),  // and `quick`
               "add the new DetectorConfig field to config.cpp");
 
 std::string where(const fs::path& file, const toml::source_region& source) {
