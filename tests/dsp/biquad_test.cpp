@@ -1,6 +1,7 @@
 #include "dsp/biquad.hpp"
 
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "test_signals.hpp"
 
@@ -37,4 +38,20 @@ TEST_CASE("the high-pass removes DC and passes pop frequencies", "[dsp][biquad]"
     float peak = 0;
     for (std::size_t i = 24000; i < tone.size(); ++i) peak = std::max(peak, std::abs(tone[i]));
     CHECK(peak == Approx(1.0).margin(0.05));
+}
+
+TEST_CASE("the eight-lane (AVX) block path gives the four-lane one's floats bit for bit", "[dsp][biquad]") {
+    if (!Biquad::avx_available()) SUCCEED("no AVX on this machine: only the four-lane path runs");
+    for (double fs : {16000.0, 48000.0}) {
+        auto x = test::noise(0.5, fs, 0.3f);
+        x[1000] += 1.0f;
+        auto four = x, eight = x;
+        Biquad a = Biquad::highpass(80, fs), b = Biquad::highpass(80, fs);
+        for (std::size_t i = 0; i < x.size(); i += 1000) {
+            const std::size_t n = std::min<std::size_t>(1000, x.size() - i);
+            a.process(std::span<float>(four).subspan(i, n), false);
+            b.process(std::span<float>(eight).subspan(i, n), Biquad::avx_available());
+        }
+        REQUIRE(std::memcmp(four.data(), eight.data(), four.size() * sizeof(float)) == 0);
+    }
 }
