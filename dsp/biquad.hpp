@@ -18,6 +18,7 @@
 #include <cstring>
 #include <numbers>
 #include <span>
+#include <utility>
 
 // The eight-lane block path: GCC and clang on x86, chosen at run time (avx_available()).
 #if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
@@ -81,20 +82,27 @@ class Biquad {
         const auto z1 = static_cast<float>(z1_), z2 = static_cast<float>(z2_);
         v4 lo = g_lo_[0] * z1 + g_lo_[1] * z2;
         v4 hi = g_hi_[0] * z1 + g_hi_[1] * z2;
-        v4 n1 = {0, 0, 0, 0}, n2 = {0, 0, 0, 0};
-        v4 x_lo, x_hi;
-        std::memcpy(&x_lo, s, sizeof x_lo);
-        std::memcpy(&x_hi, s + 4, sizeof x_hi);
-        n1 = f_lo_[0] * x_lo + f_hi_[0] * x_hi;
-        n2 = f_lo_[1] * x_lo + f_hi_[1] * x_hi;
+        const auto [n1, n2] = state_input(s);
         for (std::size_t j = 0; j < block; ++j) {
             lo += h_lo_[j] * s[j];
             hi += h_hi_[j] * s[j];
         }
         std::memcpy(s, &lo, sizeof lo);
         std::memcpy(s + 4, &hi, sizeof hi);
-        // The input's share of the new state is summed in float; the state's own share, which
-        // feeds back block after block, in double.
+        advance(n1, n2);
+    }
+
+    // The input's share of the state after the block (F x), by input halves.
+    std::pair<v4, v4> state_input(const float* s) const {
+        v4 x_lo, x_hi;
+        std::memcpy(&x_lo, s, sizeof x_lo);
+        std::memcpy(&x_hi, s + 4, sizeof x_hi);
+        return {f_lo_[0] * x_lo + f_hi_[0] * x_hi, f_lo_[1] * x_lo + f_hi_[1] * x_hi};
+    }
+
+    // The state after the block. The input's share is summed in float; the state's own share,
+    // which feeds back block after block, in double.
+    void advance(v4 n1, v4 n2) {
         const double in1 = static_cast<double>((n1[0] + n1[1]) + (n1[2] + n1[3]));
         const double in2 = static_cast<double>((n2[0] + n2[1]) + (n2[2] + n2[3]));
         const double next1 = e_[0][0] * z1_ + e_[0][1] * z2_ + in1;
@@ -108,26 +116,21 @@ class Biquad {
     // process_block's arithmetic with the two four-lane halves as one eight-lane vector: each
     // lane's products and sums are the same, in the same order.
     __attribute__((target("avx"))) void process_blocks_avx(float* s, std::size_t blocks) {
+        // H's and G's halves side by side (lanes 0-3 the low half's, 4-7 the high half's).
         v8 h[block], g[2];
-        for (std::size_t j = 0; j < block; ++j)
-            std::memcpy(&h[j], &h_lo_[j], 16), std::memcpy(reinterpret_cast<char*>(&h[j]) + 16, &h_hi_[j], 16);
-        for (std::size_t k = 0; k < 2; ++k)
-            std::memcpy(&g[k], &g_lo_[k], 16), std::memcpy(reinterpret_cast<char*>(&g[k]) + 16, &g_hi_[k], 16);
+        const auto join = [](v8& v, const v4& lo, const v4& hi) {
+            std::memcpy(&v, &lo, sizeof lo);
+            std::memcpy(reinterpret_cast<char*>(&v) + sizeof lo, &hi, sizeof hi);
+        };
+        for (std::size_t j = 0; j < block; ++j) join(h[j], h_lo_[j], h_hi_[j]);
+        for (std::size_t k = 0; k < 2; ++k) join(g[k], g_lo_[k], g_hi_[k]);
         for (std::size_t b = 0; b < blocks; ++b, s += block) {
             const auto z1 = static_cast<float>(z1_), z2 = static_cast<float>(z2_);
             v8 y = g[0] * z1 + g[1] * z2;
-            v4 x_lo, x_hi;
-            std::memcpy(&x_lo, s, sizeof x_lo);
-            std::memcpy(&x_hi, s + 4, sizeof x_hi);
-            const v4 n1 = f_lo_[0] * x_lo + f_hi_[0] * x_hi;
-            const v4 n2 = f_lo_[1] * x_lo + f_hi_[1] * x_hi;
+            const auto [n1, n2] = state_input(s);
             for (std::size_t j = 0; j < block; ++j) y += h[j] * s[j];
             std::memcpy(s, &y, sizeof y);
-            const double in1 = static_cast<double>((n1[0] + n1[1]) + (n1[2] + n1[3]));
-            const double in2 = static_cast<double>((n2[0] + n2[1]) + (n2[2] + n2[3]));
-            const double next1 = e_[0][0] * z1_ + e_[0][1] * z2_ + in1;
-            z2_ = e_[1][0] * z1_ + e_[1][1] * z2_ + in2;
-            z1_ = next1;
+            advance(n1, n2);
         }
     }
 #endif
