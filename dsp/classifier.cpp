@@ -19,6 +19,12 @@ const TreeModel& clunk_model(const DetectorConfig& c) { return c.quick ? quick_c
 const TreeModel& pop_model(const DetectorConfig& c, bool dual) {
     return c.quick ? quick_pop_model() : dual ? default_dual_model() : default_pop_model();
 }
+// The model's log-odds, given up after `early_trees` trees on a candidate still under
+// `give_up_below` (TreeModel::log_odds_or_give_up; DetectorConfig::pop_early_trees and
+// clunk_early_trees); 0 trees: the whole walk, bit for bit.
+float early_log_odds(const TreeModel& model, const Features& f, int early_trees, float give_up_below) {
+    return model.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, early_trees)), give_up_below);
+}
 float clunk_threshold(const DetectorConfig& c) { return c.quick ? c.quick_clunk_threshold : c.clunk_threshold; }
 float pop_threshold(const DetectorConfig& c, bool dual) {
     return c.quick ? c.quick_pop_threshold : dual ? c.dual_pop_threshold : c.pop_threshold;
@@ -96,21 +102,15 @@ void load_models(const DetectorConfig& c, bool dual) {
 
 Decision classify(const Features& f, const DetectorConfig& c, bool dual) {
     Decision d;
-    const TreeModel& clunks = clunk_model(c);
-    d.clunk_probability = sigmoid(
-        c.quick ? clunks.log_odds(f)
-                : clunks.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, c.clunk_early_trees)),
-                                             c.clunk_early_give_up));
+    d.clunk_probability =
+        sigmoid(early_log_odds(clunk_model(c), f, c.quick ? 0 : c.clunk_early_trees, c.clunk_early_give_up));
     if (d.clunk_probability >= clunk_threshold(c)) {
         d.kind = Kind::clunk;
         d.confidence = d.clunk_probability;
         return d;
     }
-    const TreeModel& model = pop_model(c, dual);
     d.pop_probability =
-        sigmoid(c.quick || dual ? model.log_odds(f)
-                                : model.log_odds_or_give_up(f, static_cast<std::size_t>(std::max(0, c.pop_early_trees)),
-                                                            c.pop_early_give_up));
+        sigmoid(early_log_odds(pop_model(c, dual), f, c.quick || dual ? 0 : c.pop_early_trees, c.pop_early_give_up));
     if (counts_as_pop(f, d.pop_probability, pop_threshold(c, dual))) {
         d.kind = Kind::pop;
         d.confidence = d.pop_probability;

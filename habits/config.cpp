@@ -261,8 +261,7 @@ const std::vector<Section>& sections() {
         f("dual_pop_chain_threshold", &DetectorConfig::dual_pop_chain_threshold, 0, 1,
           "...by a candidate chained to a pop that reached dual_pop_threshold");
         f("clunk_threshold", &DetectorConfig::clunk_threshold, 0, 1, "P(clunk) needed to report a clunk");
-        d.fields.push_back(number("clunk_early_trees", &Config::detector, &DetectorConfig::clunk_early_trees, 0,
-                                  100000,
+        d.fields.push_back(number("clunk_early_trees", &Config::detector, &DetectorConfig::clunk_early_trees, 0, 100000,
                                   "the clunk model stops after this many trees on a candidate still under "
                                   "clunk_early_give_up (0: always every tree)"));
         f("clunk_early_give_up", &DetectorConfig::clunk_early_give_up, -100, 0,
