@@ -263,14 +263,9 @@ struct Bands {
 double masking_db(const synth::Scene& scene, const synth::Label& l) {
     if (!std::isfinite(l.peak)) return NAN;
     float loudest = 0;
-    for (const synth::Confounder& c : scene.confounders) {
-        if (c.envelopes.empty() || c.envelopes.front().empty()) continue;
-        const std::vector<float>& env = c.envelopes.front();
-        const double block = std::floor((l.time_s - c.time_s) / envelope_block_s);
-        for (double k = block - 1; k <= block + 1; ++k)
-            if (k >= 0 && k < static_cast<double>(env.size()))
-                loudest = std::max(loudest, env[static_cast<std::size_t>(k)]);
-    }
+    for (const synth::Confounder& c : scene.confounders)
+        if (!c.envelopes.empty())
+            loudest = std::max(loudest, envelope_level_at(c.envelopes.front(), c.time_s, l.time_s));
     return loudest > 0 ? 20 * std::log10(l.peak / loudest) : std::numeric_limits<double>::infinity();
 }
 

@@ -227,6 +227,15 @@ std::vector<LabelledEvent> read_labels(const std::string& path) {
     return events;
 }
 
+float envelope_level_at(std::span<const float> envelope, double start_s, double time_s) {
+    const double block = std::floor((time_s - start_s) / envelope_block_s);
+    float level = 0;
+    for (double b = block - 1; b <= block + 1; ++b)
+        if (b >= 0 && b < static_cast<double>(envelope.size()))
+            level = std::max(level, envelope[static_cast<std::size_t>(b)]);
+    return level;
+}
+
 std::vector<Confounder> read_confounders(const std::string& path) {
     const auto lines = content_lines(path);
     if (lines.empty()) return {};

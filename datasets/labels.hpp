@@ -50,6 +50,10 @@ struct Confounder {
 };
 inline constexpr double envelope_block_s = 0.005;
 
+// How loud a sound that started at `start_s` was at `time_s`: the loudest block of its envelope
+// there and one block either side; 0 outside it.
+float envelope_level_at(std::span<const float> envelope, double start_s, double time_s);
+
 // Reads a confounders CSV (header with time_s, duration_s, class; other columns ignored), sorted
 // by time. Errors as for read_labels.
 std::vector<Confounder> read_confounders(const std::string& path);

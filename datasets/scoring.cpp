@@ -138,14 +138,8 @@ std::string blame(double time_s, const std::vector<double>& labelled_pops_s,
             const bool inside = time_s >= c.time_s - options.confounder_margin_s &&
                                 time_s <= c.time_s + c.duration_s + options.confounder_margin_s;
             if (!inside) continue;
-            float level = -1;  // unknown
-            if (!c.envelope.empty()) {
-                const double block = std::floor((time_s - c.time_s) / envelope_block_s);
-                level = 0;
-                for (double b = block - 1; b <= block + 1; ++b)
-                    if (b >= 0 && b < static_cast<double>(c.envelope.size()))
-                        level = std::max(level, c.envelope[static_cast<std::size_t>(b)]);
-            }
+            const float level =
+                c.envelope.empty() ? -1.0f : envelope_level_at(c.envelope, c.time_s, time_s);  // -1: unknown
             const bool louder = level > heard_level;
             const bool as_loud_and_nearer = level == heard_level && heard != nullptr &&
                                             std::abs(time_s - c.time_s) < std::abs(time_s - heard->time_s);
@@ -321,18 +315,28 @@ FileScore score_file(const std::vector<Event>& detected, const std::vector<Label
     return score;
 }
 
+namespace {
+
+// A file's counts and durations into a pool: everything of a Score but the timing errors and
+// the causes.
+void add_counts(Score& total, const Score& s) {
+    total.files += s.files;
+    total.negative_files += s.negative_files;
+    total.duration_s += s.duration_s;
+    total.negative_duration_s += s.negative_duration_s;
+    total.pops += s.pops;
+    total.episodes += s.episodes;
+    total.clunks += s.clunks;
+    total.clunks_as_pops += s.clunks_as_pops;
+    total.negative_false_pops += s.negative_false_pops;
+}
+
+}  // namespace
+
 Score pool(std::span<const Score> scores) {
     Score total;
     for (const auto& s : scores) {
-        total.files += s.files;
-        total.negative_files += s.negative_files;
-        total.duration_s += s.duration_s;
-        total.negative_duration_s += s.negative_duration_s;
-        total.pops += s.pops;
-        total.episodes += s.episodes;
-        total.clunks += s.clunks;
-        total.clunks_as_pops += s.clunks_as_pops;
-        total.negative_false_pops += s.negative_false_pops;
+        add_counts(total, s);
         total.timing_errors_s.insert(total.timing_errors_s.end(), s.timing_errors_s.begin(), s.timing_errors_s.end());
         for (const auto& [name, count] : s.false_pops_by_class) {
             total.false_pops_by_class[name] += count;
@@ -351,13 +355,7 @@ Interval bootstrap_interval(std::span<const Score> files, const std::function<do
     std::vector<double> values;
     for (int b = 0; b < resamples; ++b) {
         Score total;
-        for (std::size_t i = 0; i < files.size(); ++i) {
-            const Score& f = files[pick(rng)];
-            total.files += f.files, total.negative_files += f.negative_files;
-            total.duration_s += f.duration_s, total.negative_duration_s += f.negative_duration_s;
-            total.pops += f.pops, total.episodes += f.episodes, total.clunks += f.clunks;
-            total.clunks_as_pops += f.clunks_as_pops, total.negative_false_pops += f.negative_false_pops;
-        }
+        for (std::size_t i = 0; i < files.size(); ++i) add_counts(total, files[pick(rng)]);
         const double v = measure(total);
         if (!std::isnan(v)) values.push_back(v);
     }
