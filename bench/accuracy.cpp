@@ -25,6 +25,7 @@
 #include <optional>
 #include <thread>
 
+#include "bench/report.hpp"
 #include "capture/file_source.hpp"
 #include "datasets/labels.hpp"
 #include "datasets/scoring.hpp"
@@ -34,6 +35,8 @@
 #include "tools/analysis.hpp"
 
 using namespace popwatch;
+using popwatch::bench::interval_text;
+using popwatch::bench::num;
 namespace fs = std::filesystem;
 
 namespace {
@@ -134,10 +137,6 @@ std::vector<Event> aubio_onsets(const synth::Scene& scene, const fs::path& dir, 
     return events;
 }
 
-std::string num(double v, const char* spec = "{:.3f}") {
-    return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a";
-}
-
 void scenario_table(const std::map<std::string, std::vector<Score>>& groups, const std::string& title) {
     fmt::print("\n{}\n\n", title);
     fmt::print(
@@ -162,18 +161,15 @@ void intervals_table(const std::map<std::string, std::vector<Score>>& groups) {
         "\n95 % intervals (whole files resampled, 2 000 times; false pops: exact Poisson interval):\n\n"
         "| split / scenario | files | pop F1 | pop R | episode F1 | episode R | clunk recall | false pops / h "
         "(negatives) |\n|---|---|---|---|---|---|---|---|\n");
-    const auto range = [](const Interval& i) {
-        return std::isnan(i.lo) ? std::string("—") : fmt::format("{:.3f}–{:.3f}", i.lo, i.hi);
-    };
     for (const auto& [name, files] : groups) {
         const auto interval = [&](double (*measure)(const Score&)) {
-            return range(bootstrap_interval(files, measure));
+            return interval_text(bootstrap_interval(files, measure));
         };
         const Score s = pool(files);
         std::string rate = "—";
         if (s.negative_duration_s > 0) {
             const Interval r = poisson_rate_interval(s.negative_false_pops, s.negative_duration_s / 3600);
-            rate = fmt::format("{:.2f}–{:.2f} ({} in {:.2f} h)", r.lo, r.hi, s.negative_false_pops,
+            rate = fmt::format("{} ({} in {:.2f} h)", interval_text(r, "{:.2f}"), s.negative_false_pops,
                                s.negative_duration_s / 3600);
         }
         fmt::print("| {} | {} | {} | {} | {} | {} | {} | {} |\n", name, files.size(),

@@ -24,12 +24,15 @@
 #include <random>
 #include <thread>
 
+#include "bench/report.hpp"
 #include "datasets/scoring.hpp"
 #include "datasets/synth.hpp"
 #include "datasets/synth_internal.hpp"
 #include "dsp/detector.hpp"
 
 using namespace popwatch;
+using popwatch::bench::interval_text;
+using popwatch::bench::num;
 namespace fs = std::filesystem;
 
 namespace {
@@ -69,10 +72,6 @@ std::vector<Event> run(Mode m, const std::vector<float>& stereo, double fs) {
             break;
     }
     return {};
-}
-
-std::string num(double v, const char* spec = "{:.3f}") {
-    return std::isfinite(v) ? fmt::format(fmt::runtime(spec), v) : "n/a";
 }
 
 // A real office clip played in the room, as the two sensors hear it.
@@ -191,17 +190,12 @@ int main(int argc, char** argv) {
         std::vector<Score> with_pops, negatives;
         for (std::size_t i = 0; i < items.size(); ++i)
             (static_cast<int>(i) < pop_files ? with_pops : negatives).push_back(scores[i][static_cast<std::size_t>(m)]);
-        const auto range = [](const Interval& i, const char* digits) {
-            return std::isnan(i.lo)
-                       ? std::string("—")
-                       : fmt::format(fmt::runtime(digits), i.lo) + "–" + fmt::format(fmt::runtime(digits), i.hi);
-        };
         const Score n = pool(negatives);
         fmt::print("| {} | {} | {} | {} | {} |\n", mode_names[m],
-                   range(bootstrap_interval(with_pops, [](const Score& s) { return s.pops.f1(); }), "{:.3f}"),
-                   range(bootstrap_interval(with_pops, [](const Score& s) { return s.pops.recall(); }), "{:.3f}"),
-                   range(bootstrap_interval(with_pops, [](const Score& s) { return s.episodes.f1(); }), "{:.3f}"),
-                   range(poisson_rate_interval(n.negative_false_pops, n.negative_duration_s / 3600), "{:.2f}"));
+                   interval_text(bootstrap_interval(with_pops, [](const Score& s) { return s.pops.f1(); })),
+                   interval_text(bootstrap_interval(with_pops, [](const Score& s) { return s.pops.recall(); })),
+                   interval_text(bootstrap_interval(with_pops, [](const Score& s) { return s.episodes.f1(); })),
+                   interval_text(poisson_rate_interval(n.negative_false_pops, n.negative_duration_s / 3600), "{:.2f}"));
     }
     fmt::print("\nFalse pops by cause (pop-free files and the files with pops):\n\n| cause |");
     for (int m = 0; m < modes; ++m) fmt::print(" {} |", mode_names[m]);
