@@ -370,6 +370,9 @@ namespace {
 
 constexpr char pack_magic[8] = {'p', 'o', 'p', 'w', 'a', 't', 'c', 'h'};
 constexpr std::uint32_t pack_version = 1;
+// A Node as packed, field by field (threshold, left, right, feature, default_left): no padding.
+constexpr std::size_t packed_node_bytes =
+    sizeof(float) + 2 * sizeof(std::int32_t) + sizeof(std::int16_t) + sizeof(std::uint8_t);
 
 template <typename T>
 void put(std::string& out, const T& value) {
@@ -436,7 +439,7 @@ TreeModel TreeModel::from_packed(std::string_view bytes) {
     m.splits_ = in.get_array<Split>();
     m.leaves_ = in.get_array<float>();
     const auto nodes = in.get<std::uint64_t>();
-    if (nodes > in.bytes.size() / 15) throw std::invalid_argument("packed model is cut short");
+    if (nodes > in.bytes.size() / packed_node_bytes) throw std::invalid_argument("packed model is cut short");
     m.nodes_.resize(static_cast<std::size_t>(nodes));
     for (Node& n : m.nodes_) {
         n.threshold = in.get<float>(), n.left = in.get<std::int32_t>(), n.right = in.get<std::int32_t>();
