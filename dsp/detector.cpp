@@ -36,7 +36,7 @@ struct Channel {
     ChannelHistory history;
     double cell_energy = 0;
     float background_db = silence_db;
-    bool started = false;
+    int snap_in = 1;  // the background is taken from the live cell this many from now (0: tracking)
     std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
     std::vector<float> recent;                // the last few cell levels, indexed by cell & recent_mask
     std::int64_t cell_fill = 0;               // samples accumulated in the current cell
@@ -173,11 +173,17 @@ struct Detector::Impl {
     // `rise_window_ms` before.
     void gate(int index, std::int64_t c, float level_db) {
         Channel& ch = inputs[static_cast<std::size_t>(index)];
-        // Digital silence (a muted or unplugged input sends exact zeros) says nothing about the
-        // background: it is held, so the channel is judged against its real floor the moment
-        // sound returns (a slow 2 s climb from -200 dB would make everything look loud).
+        // Digital silence (a muted, unplugged or noise-gated input sends exact zeros) says nothing
+        // about the background. The first live cell sets it; after a run of silence, the second
+        // (the first may be part silence) sets it afresh, because the decay into the silence pulled
+        // the tracker far under the real floor, and a 2 s climb from there would make the next
+        // seconds look loud. An air reference that just came online starts with such a run; its
+        // body-to-air ratios would read every pop as air-borne.
         const bool digital_silence = level_db < dead_cell_db;
-        if (!ch.started && !digital_silence) ch.background_db = level_db, ch.started = true;
+        if (digital_silence)
+            ch.snap_in = std::max(ch.snap_in, 2);
+        else if (ch.snap_in > 0 && --ch.snap_in == 0)
+            ch.background_db = level_db;
         const float floor = std::max(ch.background_db, config.floor_dbfs);
         const float steep = level_db - held(ch, c - 1);
         const float rise = level_db - held(ch, c - rise_cells);

@@ -136,6 +136,34 @@ TEST_CASE("the air channel going silent mid-run and coming back switches twice",
     CHECK(near(events, 12.5, 0.010, Kind::pop)->air == AirPath::dual);
 }
 
+TEST_CASE("an air channel back from digital silence is judged against its real floor at once", "[dsp][dual]") {
+    // A noise-gated room microphone, or a second device whose channel is zeros until its clock is
+    // aligned: a click decays into exact silence (0.4 s, too short to distrust the channel), the
+    // room's noise comes back 0.3 s before a pop. The decay pulled the tracked background far under
+    // the room's floor; climbing back from there at 2 s would read the pop's faint air copy as loud,
+    // the pop as more air-borne than it is. The pop must read as it does with no silence before it.
+    const auto with_pop = [](bool gap) {
+        DualScene s = scene();
+        if (gap)
+            for (auto i = static_cast<std::size_t>(2.21 * fs); i < static_cast<std::size_t>(2.6 * fs); ++i)
+                s.stereo[2 * i + 1] = 0;
+        auto tail = synth::internal::office_sound("mouse", fs, synth::Split::dev, 40);
+        for (std::size_t i = 0; i < tail.size(); ++i)  // a smooth decay into the silence
+            tail[i] *= static_cast<float>(std::exp(-static_cast<double>(i) / (0.004 * fs)));
+        put(s.stereo, 1, tail, 2.21, 0.1f);
+        put(s.stereo, 0, synth::render_isolated(synth::Isolated::spine_pop_contact, fs, 30), 2.9, 0.008f);
+        put(s.stereo, 1, synth::render_isolated(synth::Isolated::spine_pop_air, fs, 30), 2.902, 0.003f);
+        const auto events = detect_all(s.stereo, fs, 2, {}, upper_back_and_air());
+        const Event* e = near(events, 2.9, 0.010, Kind::pop);
+        REQUIRE(e != nullptr);
+        CHECK(e->air == AirPath::dual);
+        return *e;
+    };
+    const Event steady = with_pop(false), after_silence = with_pop(true);
+    CHECK(after_silence.features[Features::ba_db] == Approx(steady.features[Features::ba_db]).margin(1.5));
+    CHECK(after_silence.features[Features::air_snr_db] == Approx(steady.features[Features::air_snr_db]).margin(1.5));
+}
+
 TEST_CASE("a persistently clipping air channel is not trusted, clipping is counted per channel", "[dsp][dual]") {
     DualScene s = scene();
     for (std::size_t i = 1; i < s.stereo.size(); i += 2) s.stereo[i] = std::clamp(s.stereo[i] * 3000, -1.0f, 1.0f);
