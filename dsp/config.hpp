@@ -54,17 +54,15 @@ struct DetectorConfig {
     // under -5 (BENCHMARKS.md, "Speed"). 0 trees: always the whole model.
     int pop_early_trees = 128;
     float pop_early_give_up = -5;
-    // The same for the dual-sensor model (a contact sensor plus the air reference, issue #8),
-    // chosen in session 8 on the dev split of bench/dual_accuracy: the lowest threshold at which
-    // the pair beat the contact sensor alone on both pop F1 and false pops per hour. pop_threshold's
-    // rule of session 10 would take it to 0.95 (0.98 with the chain rule at 0.85), but there the
-    // live two-device test's clean pops, resampled and aligned in real time, came in at P(pop)
-    // 0.84-0.999 over four runs (0.99 offline) and one of three was lost at 0.95 on a CI run: kept
-    // at 0.85 until the dual model is surer of clean lone pops (BENCHMARKS.md "Two sensors").
-    float dual_pop_threshold = 0.85f;
-    // The act's chain rule for the dual model, as pop_chain_threshold for the single one. Off
-    // (equal to dual_pop_threshold); at 0.85 under a dual_pop_threshold of 0.98 it gave dev F1
-    // 0.781 at 1.0 false pops/h against 0.794 at 8.5 (BENCHMARKS.md).
+    // The same for the dual-sensor model (a contact sensor plus the air reference, issue #8), by
+    // pop_threshold's rule of session 10 on the dev split of bench/dual_accuracy (the fewest false
+    // plus missed pops, with the chain rule below): dev F1 0.781 at 1.0 false pops/h, against
+    // 0.794 at 8.5 for session 8's 0.85 without the chain rule. Held back in sessions 10-11
+    // because clean pops through the live two-device path came in at P(pop) 0.84-0.999; that dip
+    // was the background tracker after digital silence (fixed in session 12: 0.996-0.998 since).
+    float dual_pop_threshold = 0.98f;
+    // The act's chain rule for the dual model, as pop_chain_threshold for the single one
+    // (equal to dual_pop_threshold turns it off).
     float dual_pop_chain_threshold = 0.85f;
 
     // Clunk (a dull, low 50-200 Hz, 25-250 ms thud) from its own model; a clunk is reported and
