@@ -43,23 +43,18 @@ bool counts_as_pop(const Features& f, float pop_probability, float threshold) {
     return pop_probability >= threshold && !adds_no_energy(f);
 }
 
-namespace {
-// The chain rule's two thresholds for the model that decided `e`; none for the quick models.
-bool chain_rule_on(const Event& e, const DetectorConfig& c, float& low) {
+ChainThresholds chain_thresholds(const Event& e, const DetectorConfig& c) {
     const bool dual = e.air == AirPath::dual;
-    low = dual ? c.dual_pop_chain_threshold : c.pop_chain_threshold;
-    return !c.quick && low < (dual ? c.dual_pop_threshold : c.pop_threshold);
+    ChainThresholds t{dual ? c.dual_pop_chain_threshold : c.pop_chain_threshold, pop_threshold(c, dual), false};
+    t.on = !c.quick && t.low < t.high;
+    return t;
 }
-}  // namespace
 
-bool anchors_chain(const Event& e, const DetectorConfig& c) {
-    float low = 0;
-    return e.kind == Kind::pop && chain_rule_on(e, c, low);
-}
+bool anchors_chain(const Event& e, const DetectorConfig& c) { return e.kind == Kind::pop && chain_thresholds(e, c).on; }
 
 bool may_join_chain(const Event& e, const DetectorConfig& c) {
-    float low = 0;
-    return e.kind == Kind::other && chain_rule_on(e, c, low) && counts_as_pop(e.features, e.pop_probability, low);
+    const ChainThresholds t = chain_thresholds(e, c);
+    return e.kind == Kind::other && t.on && counts_as_pop(e.features, e.pop_probability, t.low);
 }
 
 bool anchor_ahead(std::span<const Event> events, std::size_t i, const DetectorConfig& c) {

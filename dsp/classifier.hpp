@@ -44,6 +44,11 @@ bool counts_as_pop(const Features& features, float pop_probability, float thresh
 // pop_chain_span_s of an anchor, a pop that reached its threshold on its own. Not with the quick
 // models. The detector applies it as it releases events in time order;
 // apply_pop_chains() is the same rule on a whole file's events, for the accuracy driver.
+struct ChainThresholds {
+    float low, high;  // a chained candidate's P(pop) threshold, and the anchor's (its model's own)
+    bool on;          // off for the quick models, and when low >= high
+};
+ChainThresholds chain_thresholds(const Event& event, const DetectorConfig& config);
 bool anchors_chain(const Event& event, const DetectorConfig& config);
 bool may_join_chain(const Event& event, const DetectorConfig& config);
 // Whether an anchor is chained after events[i] (in time order) within pop_chain_span_s of it.

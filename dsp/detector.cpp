@@ -556,14 +556,13 @@ std::string explain(const Event& event, const DetectorConfig& config) {
     if (decision.kind == Kind::clunk && event.kind != Kind::clunk)
         out += "  reported as other: within the body of the clunk just before (clunk_merge_s)\n";
     if (decision.kind == Kind::other && event.kind == Kind::pop) {
+        const ChainThresholds chain = chain_thresholds(event, config);
         char line[200];
         std::snprintf(line, sizeof line,
                       "  reported as a pop: P(pop) %.3f reaches %spop_chain_threshold %.2f, and it is chained within "
                       "%.2f s of a pop that reached %.3f (one act)\n",
-                      static_cast<double>(event.pop_probability), dual ? "dual_" : "",
-                      static_cast<double>(dual ? config.dual_pop_chain_threshold : config.pop_chain_threshold),
-                      static_cast<double>(config.pop_chain_span_s),
-                      static_cast<double>(dual ? config.dual_pop_threshold : config.pop_threshold));
+                      static_cast<double>(event.pop_probability), dual ? "dual_" : "", static_cast<double>(chain.low),
+                      static_cast<double>(config.pop_chain_span_s), static_cast<double>(chain.high));
         out += line;
     }
     if (!std::isfinite(event.position_cm)) return out;
