@@ -45,9 +45,8 @@ bool counts_as_pop(const Features& f, float pop_probability, float threshold) {
 
 ChainThresholds chain_thresholds(const Event& e, const DetectorConfig& c) {
     const bool dual = e.air == AirPath::dual;
-    ChainThresholds t{dual ? c.dual_pop_chain_threshold : c.pop_chain_threshold, pop_threshold(c, dual), false};
-    t.on = !c.quick && t.low < t.high;
-    return t;
+    const float low = dual ? c.dual_pop_chain_threshold : c.pop_chain_threshold, high = pop_threshold(c, dual);
+    return {low, high, !c.quick && low < high};
 }
 
 bool anchors_chain(const Event& e, const DetectorConfig& c) { return e.kind == Kind::pop && chain_thresholds(e, c).on; }
