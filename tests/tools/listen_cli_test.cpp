@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -211,13 +212,15 @@ TEST_CASE("listen --air-device names an air device it cannot find and exits 3", 
     CHECK(r.out.empty());
 }
 
-// The second null sink's monitor as an ALSA device PortAudio lists ("popwatch_air"), through an
-// asoundrc in a private XDG_CONFIG_HOME (alsa.conf reads $XDG_CONFIG_HOME/alsa/asoundrc).
-void use_second_sink_as_air_device(const fs::path& dir) {
+// The fixture's "pair" sink's two channels as two ALSA devices PortAudio lists ("popwatch_body",
+// "popwatch_air"), through an asoundrc in a private XDG_CONFIG_HOME (alsa.conf reads
+// $XDG_CONFIG_HOME/alsa/asoundrc).
+void use_pair_as_two_devices(const fs::path& dir) {
     fs::create_directories(dir / "config" / "alsa");
-    std::ofstream(dir / "config" / "alsa" / "asoundrc")
-        << "pcm.popwatch_air {\n  type pulse\n  device \"virt2.monitor\"\n"
-           "  hint { show on\n description \"popwatch test air microphone (virt2)\" }\n}\n";
+    std::ofstream rc(dir / "config" / "alsa" / "asoundrc");
+    for (const char* which : {"body", "air"})
+        rc << "pcm.popwatch_" << which << " {\n  type pulse\n  device \"pair_" << which << "\"\n"
+           << "  hint { show on\n description \"popwatch test " << which << " microphone\" }\n}\n";
     ::setenv("XDG_CONFIG_HOME", (dir / "config").c_str(), 1);  // inherited by the popwatch started below
 }
 
@@ -227,14 +230,16 @@ TEST_CASE(
     "[cli][listen][live]") {
     if (!live_audio_available()) FAIL("no PulseAudio fixture: run through ctest (tests/live/pulse.sh)");
     const auto dir = test::scratch_dir("listen-two-devices");
-    use_second_sink_as_air_device(dir);
-    // Office sounds both microphones hear (the room microphone 12 dB quieter), to align on; then
-    // the pops, as a body pop reaches the two: on the body, and 22 dB quieter and 3 ms later (1 m)
-    // in the room. One file per microphone, played together, so the pops keep the offset the
-    // aligner measured on the office sounds.
+    use_pair_as_two_devices(dir);
+    // Office sounds both microphones hear (the room microphone 12 dB quieter and 150 ms later, as
+    // a device with more latency would give them), to align on; then the pops, as a body pop
+    // reaches the two: on the body, and 22 dB quieter and 3 ms later (1 m) in the room. One stereo
+    // file, body left and room right, played into the fixture's "pair" sink: the two devices hear
+    // its channels, so the offset is the file's, whatever the machine's load.
+    constexpr double air_late_s = 0.150;
     const std::vector<float> office = test::office_bursts(16, rate);
-    std::vector<float> body = office, air = office;
-    for (float& v : air) v *= 0.25f;
+    std::vector<float> body = office, air(static_cast<std::size_t>(air_late_s * rate), 0.0f);
+    for (float v : office) air.push_back(0.25f * v);
     auto body_pops = test::noise(3.5, rate, 0.001f, 1), air_pops = test::noise(3.5, rate, 0.001f, 2);
     const std::vector<double> pops{0.6, 1.4, 2.5};
     for (double t : pops) {
@@ -243,14 +248,15 @@ TEST_CASE(
     }
     body.insert(body.end(), body_pops.begin(), body_pops.end());
     air.insert(air.end(), air_pops.begin(), air_pops.end());
-    test::write_wav(dir / "body.wav", body, static_cast<int>(rate));
-    test::write_wav(dir / "air.wav", air, static_cast<int>(rate));
+    body.resize(air.size(), 0.0f);
+    std::vector<float> stereo;
+    for (std::size_t i = 0; i < body.size(); ++i) stereo.push_back(body[i]), stereo.push_back(air[i]);
+    test::write_wav(dir / "pair.wav", stereo, static_cast<int>(rate), 2);
 
-    test::Background listen("listen --format csv --no-record --sites upper-back --air-device popwatch_air", dir);
+    test::Background listen(
+        "listen --format csv --no-record --device popwatch_body --sites upper-back --air-device popwatch_air", dir);
     REQUIRE(listen.wait_for_stderr("listening to", 20));
-    const std::string play = "paplay --device=virt2 " + (dir / "air.wav").string() + " & paplay --device=virt " +
-                             (dir / "body.wav").string() + "; wait";
-    REQUIRE(std::system(play.c_str()) == 0);
+    REQUIRE(std::system(("paplay --device=pair " + (dir / "pair.wav").string()).c_str()) == 0);
     CHECK(listen.wait_for_stderr("air microphone aligned", 1));  // during the office sounds
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     listen.signal(SIGINT);
@@ -258,9 +264,12 @@ TEST_CASE(
     INFO(r.err);
     INFO(r.out);
     REQUIRE(r.code == 0);
-    // The sinks share the server's clock: an offset (the two players start apart) but no drift.
-    CHECK(r.err.find("air microphone aligned") != std::string::npos);
-    CHECK(r.err.find("air microphone: locked") != std::string::npos);
+    // The two sources share the server's clock: the file's offset, plus however far apart the two
+    // capture streams started (milliseconds), and no drift.
+    const auto locked = r.err.find("air microphone: locked, offset ");
+    REQUIRE(locked != std::string::npos);
+    CHECK(std::stod(r.err.substr(locked + std::strlen("air microphone: locked, offset "))) ==
+          Approx(1e3 * air_late_s).margin(20));
     const auto lines = test::lines(r.out);
     REQUIRE(!lines.empty());
     std::vector<std::vector<std::string>> rows;
