@@ -137,7 +137,8 @@ struct Detector::Impl {
                        ChannelHistory{History<float>(static_cast<std::size_t>(sample_span)),
                                       History<float>(static_cast<std::size_t>(cell_span), silence_db),
                                       History<float>(static_cast<std::size_t>(cell_span), silence_db),
-                                      History<std::int64_t>(onset_span, std::numeric_limits<std::int64_t>::min() / 2)}};
+                                      History<std::int64_t>(onset_span, std::numeric_limits<std::int64_t>::min() / 2),
+                                      CellPowers(static_cast<std::size_t>(cell_span))}};
             inputs.push_back(std::move(ch));
         }
         setup_localisation();

@@ -25,7 +25,43 @@ double mean_square(std::span<const float> x) {
     return x.empty() ? 0 : sum_of_squares_d(x) / static_cast<double>(x.size());
 }
 
+// The largest |sample| in [from, from + n) of a history (not-held samples read as 0).
+float history_peak(const History<float>& h, std::int64_t from, std::int64_t n) {
+    std::span<const float> a, b;
+    if (h.runs(from, n, a, b)) return std::max(peak_abs(a), peak_abs(b));
+    float peak = 0;
+    for (std::int64_t i = from; i < from + n; ++i) peak = std::max(peak, std::abs(h.at(i)));
+    return peak;
+}
+
 }  // namespace
+
+CellPowers::CellPowers(std::size_t capacity) {
+    std::size_t n = 1;
+    while (n < capacity) n *= 2;
+    ring_.assign(n, 0.0f);
+    mask_ = n - 1;
+    out_.reserve(n);  // a window is never longer than the history it reads
+}
+
+std::span<const float> CellPowers::read(const History<float>& db, std::int64_t from, std::int64_t to) {
+    out_.resize(static_cast<std::size_t>(std::max<std::int64_t>(0, to - from)));
+    if (from > hi_) lo_ = hi_ = from;  // past the cached run: start a new one
+    lo_ = std::max(lo_, db.begin());   // what db no longer holds reads as missing, not as cached
+    const auto put = [&](std::int64_t c, float p) { out_[static_cast<std::size_t>(c - from)] = p; };
+    std::int64_t c = from;
+    for (; c < std::min(to, lo_); ++c) put(c, db_to_power_f(db.at(c)));  // before the run
+    for (; c < std::min(to, hi_); ++c) put(c, ring_[static_cast<std::size_t>(c) & mask_]);
+    for (; c < to; ++c) {  // past it: extend it while db holds the cells
+        const float p = db_to_power_f(db.at(c));
+        put(c, p);
+        if (c == hi_ && db.holds(c)) {
+            ring_[static_cast<std::size_t>(c) & mask_] = p;
+            lo_ = std::max(lo_, ++hi_ - static_cast<std::int64_t>(ring_.size()));
+        }
+    }
+    return out_;
+}
 
 FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_rate, std::size_t cell_samples)
     : config_(config),
@@ -48,12 +84,11 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
         std::max(frames_after_ + 8 * cell_, static_cast<std::int64_t>((body_before_s + body_after_s) * fs_) + 64)));
     decimated_.resize(scratch_.size() / decimation_ + 1);
     energy_.resize(decimated_.size() + 1);
+    lag_dots_.resize(static_cast<std::size_t>(sample_rate / static_cast<double>(decimation_) / 60) + 1);
 }
 
 float FeatureExtractor::peak_db(const ChannelHistory& h, std::int64_t frame, std::int64_t span) const {
-    float peak = 0;
-    for (std::int64_t i = frame; i < frame + span; ++i) peak = std::max(peak, std::abs(h.samples.at(i)));
-    return 20 * std::log10(peak + 1e-10f);
+    return 20 * std::log10(history_peak(h.samples, frame, span) + 1e-10f);
 }
 
 // The onset is where the waveform first leaves the background: walk back from the peak near the
@@ -63,10 +98,15 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     const std::int64_t cell_start = trigger_cell * cell_;
     const std::int64_t from = cell_start - 2 * cell_;
     const std::int64_t to = cell_start + cell_ + static_cast<std::int64_t>(0.003 * fs_);
+    // The search and the walk back from it (at most 8 ms) read one copy.
+    const std::int64_t copy_from = from - static_cast<std::int64_t>(0.008 * fs_) - 1;
+    const std::span<float> x(scratch_.data(), static_cast<std::size_t>(to - copy_from));
+    h.samples.copy(copy_from, x);
+    const auto sample = [&](std::int64_t i) { return x[static_cast<std::size_t>(i - copy_from)]; };
     std::int64_t peak_at = cell_start;
     float peak = 0;
     for (std::int64_t i = from; i < to; ++i) {
-        const float a = std::abs(h.samples.at(i));
+        const float a = std::abs(sample(i));
         if (a > peak) peak = a, peak_at = i;
     }
     const float noise = 3 * std::sqrt(static_cast<float>(db_to_power(background_db)));
@@ -78,7 +118,7 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     const std::int64_t limit = std::max(peak_at - static_cast<std::int64_t>(0.008 * fs_), std::min(floor, peak_at));
     std::int64_t onset = peak_at, quiet = 0;
     for (std::int64_t i = peak_at; i >= limit && i >= h.samples.begin(); --i) {
-        if (std::abs(h.samples.at(i)) >= threshold) {
+        if (std::abs(sample(i)) >= threshold) {
             onset = i;
             quiet = 0;
         } else if (++quiet > bridge) {
@@ -93,9 +133,11 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
 float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std::int64_t length) {
     const std::size_t d = decimation_;
     const std::size_t m = std::min(decimated_.size(), static_cast<std::size_t>(length) / d);
+    const std::span<float> raw(scratch_.data(), m * d);  // m * d <= length: 60 ms, scratch_ holds 130
+    h.samples.copy(from, raw);
     for (std::size_t i = 0; i < m; ++i) {
         float s = 0;
-        for (std::size_t k = 0; k < d; ++k) s += h.samples.at(from + static_cast<std::int64_t>(i * d + k));
+        for (std::size_t k = 0; k < d; ++k) s += raw[i * d + k];
         decimated_[i] = s;
     }
     const double fs = fs_ / static_cast<double>(d);
@@ -107,9 +149,11 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
     for (std::size_t i = 0; i < m; ++i)
         energy_[i + 1] = energy_[i] + static_cast<double>(decimated_[i]) * decimated_[i];
     float best = 0;
-    for (std::size_t lag = std::max<std::size_t>(min_lag, 1); lag <= max_lag; ++lag) {
+    const std::size_t first_lag = std::max<std::size_t>(min_lag, 1);
+    lagged_dots_d({decimated_.data(), m}, first_lag, max_lag + 1 - first_lag, lag_dots_.data());
+    for (std::size_t lag = first_lag; lag <= max_lag; ++lag) {
         const std::size_t n = m - lag;
-        const double xy = dot_d({decimated_.data(), n}, {decimated_.data() + lag, n});
+        const double xy = lag_dots_[lag - first_lag];
         const double xx = energy_[n], yy = energy_[m] - energy_[lag];
         if (xx > 0 && yy > 0) best = std::max(best, static_cast<float>(xy / std::sqrt(xx * yy)));
     }
@@ -257,8 +301,7 @@ std::int64_t FeatureExtractor::rhythm(const ChannelHistory& h, std::int64_t onse
                 ++chained;
             } else {
                 ++after;
-                for (std::int64_t k = t - cell_; k < t + peak_span; ++k)
-                    after_peak = std::max(after_peak, std::abs(h.samples.at(k)));
+                after_peak = std::max(after_peak, history_peak(h.samples, t - cell_, cell_ + peak_span));
             }
         }
     }
@@ -295,8 +338,10 @@ std::pair<float, float> FeatureExtractor::activity_db(const ChannelHistory& h, s
     const std::int64_t from = onset_cell - back_cells, to = onset_cell - gap_cells;
     const std::int64_t act_from = act_cell - back_cells, act_to = act_cell - gap_cells;
     double sum = 0, act_sum = 0;
-    for (std::int64_t c = std::min(from, act_from); c < to; ++c) {
-        const double p = db_to_power_f(h.cell_db.at(c));
+    const std::int64_t first = std::min(from, act_from);
+    const std::span<const float> powers = h.cell_power.read(h.cell_db, first, to);
+    for (std::int64_t c = first; c < to; ++c) {
+        const double p = powers[static_cast<std::size_t>(c - first)];
         if (c >= from) sum += p;
         if (c >= act_from && c < act_to) act_sum += p;
     }
@@ -423,7 +468,7 @@ Measurement FeatureExtractor::measure(const ChannelHistory& h, std::int64_t trig
     // Prominence over the moments just before (20-100 ms): a pop on top of speech or rub.
     double local = 0;
     const std::int64_t local_from = onset_cell - ms(100) / cell_, local_to = onset_cell - ms(20) / cell_;
-    for (std::int64_t c = local_from; c < local_to; ++c) local += db_to_power_f(h.cell_db.at(c));
+    for (float p : h.cell_power.read(h.cell_db, local_from, local_to)) local += p;
     local /= static_cast<double>(std::max<std::int64_t>(1, local_to - local_from));
     f[Features::local_db] = std::clamp(peak_db - power_to_db(local), -60.0f, 60.0f);  // bounded at a file's start
 

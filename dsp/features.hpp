@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -16,12 +17,31 @@
 
 namespace popwatch {
 
+// The cell levels back as powers, 10^(cell_db / 10), each converted once: the windows of
+// neighbouring candidates overlap (in a busy room each cell is read about ten times), and the
+// conversion was most of their cost. Holds one run of cells, extended as later candidates read
+// on; the values are the conversion's bit for bit, whatever was cached.
+class CellPowers {
+   public:
+    explicit CellPowers(std::size_t capacity = 1);
+    // The powers of cells [from, to) of `db` (cells it no longer or does not yet hold read as its
+    // `missing` level), valid until the next call.
+    std::span<const float> read(const History<float>& db, std::int64_t from, std::int64_t to);
+
+   private:
+    std::vector<float> ring_;  // cell c at c & mask_
+    std::size_t mask_ = 0;
+    std::int64_t lo_ = 0, hi_ = 0;  // ring_ holds cells [lo_, hi_)
+    std::vector<float> out_;
+};
+
 // What one channel remembers of its recent past.
 struct ChannelHistory {
-    History<float> samples;        // high-passed samples
-    History<float> cell_db;        // mean-square energy per cell, dB full scale
-    History<float> background_db;  // tracked background per cell, dB full scale
-    History<std::int64_t> onsets;  // onset frames of recent candidates
+    History<float> samples;         // high-passed samples
+    History<float> cell_db;         // mean-square energy per cell, dB full scale
+    History<float> background_db;   // tracked background per cell, dB full scale
+    History<std::int64_t> onsets;   // onset frames of recent candidates
+    mutable CellPowers cell_power;  // a cache of cell_db as powers, for the features
 };
 
 struct Measurement {
@@ -69,7 +89,8 @@ class FeatureExtractor {
     std::array<std::int64_t, 16> thuds_{};  // onsets of the last thuds measured (a ring; a walk's steps)
     std::size_t thud_count_ = 0;
     std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
-    std::vector<double> energy_;  // voicing: running sum of the decimated copy's squares
+    std::vector<double> energy_;    // voicing: running sum of the decimated copy's squares
+    std::vector<double> lag_dots_;  // voicing: the decimated copy's products at each pitch lag
 };
 
 }  // namespace popwatch

@@ -43,6 +43,17 @@ class History {
     // The value at absolute index i, or `missing` when it is no longer (or not yet) held.
     T at(std::int64_t i) const { return holds(i) ? buffer_[static_cast<std::size_t>(i) & mask_] : missing_; }
 
+    // [start, start + n) as at most two contiguous runs, in order, when all of it is held; false
+    // (and the runs untouched) when some of it is not.
+    bool runs(std::int64_t start, std::int64_t n, std::span<const T>& first, std::span<const T>& second) const {
+        if (n <= 0 || !holds(start) || !holds(start + n - 1)) return false;
+        const std::size_t at = static_cast<std::size_t>(start) & mask_;
+        const std::size_t len = std::min(static_cast<std::size_t>(n), buffer_.size() - at);
+        first = {buffer_.data() + at, len};
+        second = {buffer_.data(), static_cast<std::size_t>(n) - len};
+        return true;
+    }
+
     // Copies [start, start + out.size()) into out; indices not held read as `missing`.
     void copy(std::int64_t start, std::span<T> out) const {
         const auto n = static_cast<std::int64_t>(out.size());

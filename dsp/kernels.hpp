@@ -36,6 +36,36 @@ inline double dot_d(std::span<const float> x, std::span<const float> y) {
 
 inline double sum_of_squares_d(std::span<const float> x) { return dot_d(x, x); }
 
+// out[j] = dot_d(x[0, n_j), x[lag + j, lag + j + n_j)) with n_j = x.size() - lag - j, for
+// j < count: the autocorrelation at `count` consecutive lags, each summed exactly as dot_d sums
+// it, four lags side by side so that their sums' chains of additions overlap (one lag at a time
+// waits on its own additions' latency).
+inline void lagged_dots_d(std::span<const float> x, std::size_t lag, std::size_t count, double* out) {
+    const std::size_t m = x.size();
+    const float* p = x.data();
+    std::size_t j = 0;
+    for (; j + 4 <= count && lag + j + 3 < m; j += 4) {
+        double acc[4][4] = {};
+        const std::size_t l = lag + j, shortest = m - l - 3;  // lag l + 3 has the fewest products
+        std::size_t i = 0;
+        for (; i + 4 <= shortest; i += 4)
+            for (std::size_t q = 0; q < 4; ++q)
+                for (std::size_t k = 0; k < 4; ++k) acc[q][k] += static_cast<double>(p[i + k]) * p[i + k + l + q];
+        for (std::size_t q = 0; q < 4; ++q) {  // each lag's own last blocks and tail, as dot_d
+            const std::size_t n = m - l - q;
+            std::size_t t = i;
+            for (; t + 4 <= n; t += 4)
+                for (std::size_t k = 0; k < 4; ++k) acc[q][k] += static_cast<double>(p[t + k]) * p[t + k + l + q];
+            for (; t < n; ++t) acc[q][0] += static_cast<double>(p[t]) * p[t + l + q];
+            out[j + q] = (acc[q][0] + acc[q][1]) + (acc[q][2] + acc[q][3]);
+        }
+    }
+    for (; j < count; ++j) {
+        const std::size_t l = lag + j, n = l < m ? m - l : 0;
+        out[j] = dot_d({p, n}, {p + l, n});
+    }
+}
+
 // Largest |x| (0 for an empty span), four lanes at a time.
 inline float peak_abs(std::span<const float> x) {
     float acc[4] = {0, 0, 0, 0};

@@ -1,7 +1,9 @@
 #include "dsp/kernels.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -27,5 +29,30 @@ TEST_CASE("dot and sum_of_squares match a plain sum at every length", "[dsp][ker
         INFO("n " << n);
         CHECK(dot(a, b) == Approx(expected).margin(1e-6));
         CHECK(sum_of_squares(a) == Approx(squares).margin(1e-6));
+    }
+}
+
+TEST_CASE("the products at consecutive lags are dot_d's at each lag bit for bit", "[dsp][kernels]") {
+    std::vector<float> x(45);
+    std::uint32_t state = 12345;
+    for (float& v : x) {  // a fixed pseudo-random signal: sums whose order shows in the last bits
+        state = state * 1664525u + 1013904223u;
+        v = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+    }
+    std::vector<double> out(50);
+    for (std::size_t m : {0, 1, 3, 4, 7, 8, 13, 30, 45}) {
+        const std::span<const float> s(x.data(), m);
+        for (std::size_t lag = 0; lag <= m + 1; ++lag) {
+            for (std::size_t count : {0, 1, 3, 4, 5, 9, 17}) {
+                std::fill(out.begin(), out.end(), -1.0);
+                lagged_dots_d(s, lag, count, out.data());
+                for (std::size_t j = 0; j < count; ++j) {
+                    const std::size_t l = lag + j, n = l < m ? m - l : 0;
+                    INFO("m " << m << " lag " << l << " count " << count);
+                    CHECK(out[j] == dot_d(s.first(n), s.subspan(std::min(l, m), n)));
+                }
+                CHECK(out[count] == -1.0);  // nothing written past the last lag
+            }
+        }
     }
 }
