@@ -38,7 +38,10 @@ struct Channel {
     float background_db = silence_db;
     int snap_in = 1;  // the background is taken from the live cell this many from now (0: tracking)
     std::int64_t last_candidate_cell = std::numeric_limits<std::int32_t>::min();
-    std::vector<float> recent;                // the last few cell levels, indexed by cell & recent_mask
+    // The last few cell levels: cell c at c & recent_mask and again one ring further on, so that
+    // any hold window is one contiguous run. And the loudest of the hold window before each cell
+    // (held(c - 1) at c - 1 & recent_mask), which the rise test reads again rise_cells later.
+    std::vector<float> recent, held_before;
     std::int64_t cell_fill = 0;               // samples accumulated in the current cell
     float peak_since_candidate = silence_db;  // hysteresis: re-armed once the level falls from it
     bool armed = true;
@@ -147,7 +150,10 @@ struct Detector::Impl {
         std::size_t recent_size = 1;
         while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
         recent_mask = recent_size - 1;
-        for (Channel& ch : inputs) ch.recent.assign(recent_size, silence_db);
+        for (Channel& ch : inputs) {
+            ch.recent.assign(2 * recent_size, silence_db);
+            ch.held_before.assign(recent_size, silence_db);
+        }
         pending_capacity = static_cast<std::size_t>(channels) *
                            static_cast<std::size_t>((extractor.frames_after() + chunk) / (dead_cells * cell) + 8);
         pending.reserve(pending_capacity);
@@ -163,10 +169,8 @@ struct Detector::Impl {
     // The loudest of the `hold_cells` cell levels ending at `newest`, from the channel's short
     // ring of recent levels (the gate's hot path: no bounds checks).
     float held(const Channel& ch, std::int64_t newest) const {
-        float m = silence_db;
-        for (std::int64_t i = newest - hold_cells + 1; i <= newest; ++i)
-            m = std::max(m, ch.recent[static_cast<std::size_t>(i) & recent_mask]);
-        return m;
+        const std::size_t first = static_cast<std::size_t>(newest - hold_cells + 1) & recent_mask;
+        return max_of({ch.recent.data() + first, static_cast<std::size_t>(hold_cells)}, silence_db);
     }
 
     // Stage 1, once per completed cell: adaptive threshold with an absolute floor, plus a
@@ -186,8 +190,10 @@ struct Detector::Impl {
         else if (ch.snap_in > 0 && --ch.snap_in == 0)
             ch.background_db = level_db;
         const float floor = std::max(ch.background_db, config.floor_dbfs);
-        const float steep = level_db - held(ch, c - 1);
-        const float rise = level_db - held(ch, c - rise_cells);
+        const float before = held(ch, c - 1);
+        ch.held_before[static_cast<std::size_t>(c - 1) & recent_mask] = before;
+        const float steep = level_db - before;
+        const float rise = level_db - ch.held_before[static_cast<std::size_t>(c - rise_cells) & recent_mask];
         if (!ch.armed) {
             ch.peak_since_candidate = std::max(ch.peak_since_candidate, level_db);
             ch.armed = level_db <= ch.peak_since_candidate - config.rearm_db;
@@ -202,6 +208,7 @@ struct Detector::Impl {
         }
         ch.history.cell_db.push(level_db);
         ch.recent[static_cast<std::size_t>(c) & recent_mask] = level_db;
+        ch.recent[(static_cast<std::size_t>(c) & recent_mask) + recent_mask + 1] = level_db;
         ch.history.background_db.push(ch.background_db);
         if (digital_silence) return;
         const float alpha = level_db > ch.background_db ? rise_alpha : fall_alpha;

@@ -83,6 +83,17 @@ inline float peak_abs(std::span<const float> x) {
     return m01 < m23 ? m23 : m01;
 }
 
+// The largest of `init` and the values (none NaN), four lanes at a time.
+inline float max_of(std::span<const float> x, float init) {
+    float acc[4] = {init, init, init, init};
+    std::size_t i = 0;
+    for (; i + 4 <= x.size(); i += 4)
+        for (std::size_t k = 0; k < 4; ++k) acc[k] = acc[k] < x[i + k] ? x[i + k] : acc[k];
+    for (; i < x.size(); ++i) acc[0] = acc[0] < x[i] ? x[i] : acc[0];
+    const float m01 = acc[0] < acc[1] ? acc[1] : acc[0], m23 = acc[2] < acc[3] ? acc[3] : acc[2];
+    return m01 < m23 ? m23 : m01;
+}
+
 struct SampleCounts {
     std::int64_t nonfinite = 0;   // NaN or infinite, replaced by 0
     std::int64_t full_scale = 0;  // finite with |x| >= the clip level

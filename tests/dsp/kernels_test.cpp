@@ -56,3 +56,13 @@ TEST_CASE("the products at consecutive lags are dot_d's at each lag bit for bit"
         }
     }
 }
+
+TEST_CASE("max_of is the largest value or the floor at every length", "[dsp][kernels]") {
+    const std::vector<float> x{-90.5f, -120, -30.25f, -200, -31, -29.5f, -150, -60, -29.75f, -45, -300};
+    for (std::size_t n = 0; n <= x.size(); ++n) {
+        INFO("n " << n);
+        const float expected = n ? std::max(-250.0f, *std::max_element(x.begin(), x.begin() + n)) : -250.0f;
+        CHECK(max_of({x.data(), n}, -250.0f) == expected);
+    }
+    CHECK(max_of({x.data() + 10, 1}, -250.0f) == -250.0f);  // nothing over the floor
+}
