@@ -84,6 +84,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
         std::max(frames_after_ + 8 * cell_, static_cast<std::int64_t>((body_before_s + body_after_s) * fs_) + 64)));
     decimated_.resize(scratch_.size() / decimation_ + 1);
     energy_.resize(decimated_.size() + 1);
+    as_double_.resize(decimated_.size());
     lag_dots_.resize(static_cast<std::size_t>(sample_rate / static_cast<double>(decimation_) / 60) + 1);
 }
 
@@ -150,7 +151,7 @@ float FeatureExtractor::voicing(const ChannelHistory& h, std::int64_t from, std:
         energy_[i + 1] = energy_[i] + static_cast<double>(decimated_[i]) * decimated_[i];
     float best = 0;
     const std::size_t first_lag = std::max<std::size_t>(min_lag, 1);
-    lagged_dots_d({decimated_.data(), m}, first_lag, max_lag + 1 - first_lag, lag_dots_.data());
+    lagged_dots_d({decimated_.data(), m}, first_lag, max_lag + 1 - first_lag, lag_dots_.data(), as_double_.data());
     for (std::size_t lag = first_lag; lag <= max_lag; ++lag) {
         const std::size_t n = m - lag;
         const double xy = lag_dots_[lag - first_lag];

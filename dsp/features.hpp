@@ -89,8 +89,9 @@ class FeatureExtractor {
     std::array<std::int64_t, 16> thuds_{};  // onsets of the last thuds measured (a ring; a walk's steps)
     std::size_t thud_count_ = 0;
     std::vector<float> frame_, power_, background_power_, scratch_, decimated_;
-    std::vector<double> energy_;    // voicing: running sum of the decimated copy's squares
-    std::vector<double> lag_dots_;  // voicing: the decimated copy's products at each pitch lag
+    std::vector<double> energy_;     // voicing: running sum of the decimated copy's squares
+    std::vector<double> lag_dots_;   // voicing: the decimated copy's products at each pitch lag
+    std::vector<double> as_double_;  // voicing: the decimated copy in double, for lagged_dots_d
 };
 
 }  // namespace popwatch

@@ -35,23 +35,26 @@ TEST_CASE("dot and sum_of_squares match a plain sum at every length", "[dsp][ker
 TEST_CASE("the products at consecutive lags are dot_d's at each lag bit for bit", "[dsp][kernels]") {
     std::vector<float> x(45);
     std::uint32_t state = 12345;
-    for (float& v : x) {  // a fixed pseudo-random signal: sums whose order shows in the last bits
+    for (float& v : x) {  // pseudo-random, over 40 octaves: sums whose order shows in the last bits
         state = state * 1664525u + 1013904223u;
-        v = static_cast<float>(state >> 8) / 16777216.0f - 0.5f;
+        v = std::ldexp(static_cast<float>(state >> 8) / 16777216.0f - 0.5f, static_cast<int>(state % 41) - 20);
     }
-    std::vector<double> out(50);
+    std::vector<double> out(50), scratch(x.size());
     for (std::size_t m : {0, 1, 3, 4, 7, 8, 13, 30, 45}) {
         const std::span<const float> s(x.data(), m);
         for (std::size_t lag = 0; lag <= m + 1; ++lag) {
             for (std::size_t count : {0, 1, 3, 4, 5, 9, 17}) {
-                std::fill(out.begin(), out.end(), -1.0);
-                lagged_dots_d(s, lag, count, out.data());
-                for (std::size_t j = 0; j < count; ++j) {
-                    const std::size_t l = lag + j, n = l < m ? m - l : 0;
-                    INFO("m " << m << " lag " << l << " count " << count);
-                    CHECK(out[j] == dot_d(s.first(n), s.subspan(std::min(l, m), n)));
+                for (bool avx : {false, true}) {  // the AVX path only where the CPU has it
+                    if (avx && !kernels_avx_available()) continue;
+                    std::fill(out.begin(), out.end(), -1.0);
+                    lagged_dots_d(s, lag, count, out.data(), scratch.data(), avx);
+                    for (std::size_t j = 0; j < count; ++j) {
+                        const std::size_t l = lag + j, n = l < m ? m - l : 0;
+                        INFO("m " << m << " lag " << l << " count " << count << " avx " << avx);
+                        CHECK(out[j] == dot_d(s.first(n), s.subspan(std::min(l, m), n)));
+                    }
+                    CHECK(out[count] == -1.0);  // nothing written past the last lag
                 }
-                CHECK(out[count] == -1.0);  // nothing written past the last lag
             }
         }
     }
