@@ -53,26 +53,28 @@ __attribute__((target("avx"))) inline std::size_t lagged_dots_d_avx(std::span<co
     std::size_t j = 0;
     for (; j + 4 <= count && lag + j + 3 < m; j += 4) {
         const std::size_t l = lag + j, shortest = m - l - 3;  // lag l + 3 has the fewest products
-        v4d acc[4] = {};
+        // Named accumulators and loads, not arrays: arrays of vectors were kept on the stack, and
+        // the store-to-load latency on them undid the overlap.
+        v4d acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {};
         std::size_t i = 0;
         for (; i + 4 <= shortest; i += 4) {
-            v4d a, b[4];
-            load(i, a);
-            for (std::size_t q = 0; q < 4; ++q) load(i + l + q, b[q]);
-            for (std::size_t q = 0; q < 4; ++q) acc[q] += a * b[q];
+            v4d a, b0, b1, b2, b3;
+            load(i, a), load(i + l, b0), load(i + l + 1, b1), load(i + l + 2, b2), load(i + l + 3, b3);
+            acc0 += a * b0, acc1 += a * b1, acc2 += a * b2, acc3 += a * b3;
         }
+        const v4d partial[4] = {acc0, acc1, acc2, acc3};
         for (std::size_t q = 0; q < 4; ++q) {  // each lag's own last blocks and tail, as dot_d
             const std::size_t n = m - l - q;
+            v4d acc = partial[q];
             std::size_t t = i;
             for (; t + 4 <= n; t += 4) {
                 v4d a, b;
-                load(t, a);
-                load(t + l + q, b);
-                acc[q] += a * b;
+                load(t, a), load(t + l + q, b);
+                acc += a * b;
             }
-            double first = acc[q][0];
+            double first = acc[0];
             for (; t < n; ++t) first += scratch[t] * scratch[t + l + q];
-            out[j + q] = (first + acc[q][1]) + (acc[q][2] + acc[q][3]);
+            out[j + q] = (first + acc[1]) + (acc[2] + acc[3]);
         }
     }
     return j;
