@@ -238,8 +238,11 @@ void FeatureExtractor::measure_body(const ChannelHistory& h, std::int64_t onset,
     std::size_t best_lag = 0;
     std::array<float, 3> around{};  // correlation at best_lag - 1, best_lag, best_lag + 1
     float previous = 0;
-    for (std::size_t lag = min_lag; lag <= max_lag + 1 && lag < m; ++lag) {
-        const double xy = dot(body_span.first(m - lag), body_span.subspan(lag, m - lag));
+    std::array<float, 512> products{};  // dot() at each lag from min_lag
+    const std::size_t lags = std::min(std::min(max_lag + 2, m), min_lag + products.size());
+    if (lags > min_lag) lagged_dots(body_span.first(m), min_lag, lags - min_lag, products.data());
+    for (std::size_t lag = min_lag; lag < lags; ++lag) {
+        const double xy = products[lag - min_lag];
         const double xx = energy[m - lag], yy = energy[m] - energy[lag];
         const float r = xx > 0 && yy > 0 ? static_cast<float>(xy / std::sqrt(xx * yy)) : 0.0f;
         if (best_lag && lag == best_lag + 1) around[2] = r;

@@ -32,7 +32,7 @@ TEST_CASE("dot and sum_of_squares match a plain sum at every length", "[dsp][ker
     }
 }
 
-TEST_CASE("the products at consecutive lags are dot_d's at each lag bit for bit", "[dsp][kernels]") {
+TEST_CASE("the products at consecutive lags are dot_d's and dot's at each lag bit for bit", "[dsp][kernels]") {
     std::vector<float> x(45);
     std::uint32_t state = 12345;
     for (float& v : x) {  // pseudo-random, over 40 octaves: sums whose order shows in the last bits
@@ -55,6 +55,14 @@ TEST_CASE("the products at consecutive lags are dot_d's at each lag bit for bit"
                     }
                     CHECK(out[count] == -1.0);  // nothing written past the last lag
                 }
+                std::vector<float> single(50, -1.0f);  // the same in float, as dot sums it
+                lagged_dots(s, lag, count, single.data());
+                for (std::size_t j = 0; j < count; ++j) {
+                    const std::size_t l = lag + j, n = l < m ? m - l : 0;
+                    INFO("float: m " << m << " lag " << l << " count " << count);
+                    CHECK(single[j] == dot(s.first(n), s.subspan(std::min(l, m), n)));
+                }
+                CHECK(single[count] == -1.0f);
             }
         }
     }
@@ -68,4 +76,14 @@ TEST_CASE("max_of is the largest value or the floor at every length", "[dsp][ker
         CHECK(max_of({x.data(), n}, -250.0f) == expected);
     }
     CHECK(max_of({x.data() + 10, 1}, -250.0f) == -250.0f);  // nothing over the floor
+}
+
+TEST_CASE("peak_abs is the largest magnitude at every length and either sign", "[dsp][kernels]") {
+    const std::vector<float> x{-0.0f, 0.25f, -0.75f, 0.5f, -1e-30f, 0.125f, -0.875f, 0.0f, 0.8f, -0.9f, 0.3f};
+    for (std::size_t n = 0; n <= x.size(); ++n) {
+        float expected = 0;
+        for (std::size_t i = 0; i < n; ++i) expected = std::max(expected, std::abs(x[i]));
+        INFO("n " << n);
+        CHECK(peak_abs({x.data(), n}) == expected);
+    }
 }
