@@ -87,6 +87,7 @@ struct Detector::Impl {
     FeatureExtractor extractor;
     std::vector<Channel> inputs;
     std::vector<float> scratch;
+    std::vector<float> cell_levels;  // run_channel: the mean squares, then the levels, of a chunk's cells
     std::vector<Candidate> pending;  // sorted by trigger cell; capacity fixed
     std::size_t pending_capacity;
     std::int64_t frames = 0, bad = 0, candidate_count = 0, dropped = 0;
@@ -147,6 +148,7 @@ struct Detector::Impl {
         setup_localisation();
         load_models(config, air_channel >= 0);
         scratch.resize(chunk_frames);
+        cell_levels.resize(chunk_frames / static_cast<std::size_t>(cell) + 2);
         std::size_t recent_size = 1;
         while (recent_size < static_cast<std::size_t>(rise_cells + hold_cells + 2)) recent_size *= 2;
         recent_mask = recent_size - 1;
@@ -241,20 +243,27 @@ struct Detector::Impl {
             air_health.update(n, sum_of_squares({scratch.data(), n}) / static_cast<double>(n), full_scale);
         ch.history.samples.push(std::span<const float>(scratch.data(), n));
         // Cells are aligned to absolute frame numbers: cell k holds frames [k * cell, (k + 1) * cell).
-        std::size_t i = 0;
+        // The chunk's cell energies first, then their levels, then the gate over them: in three
+        // passes the first two overlap cell with cell (the gate's tracker is serial; the level's
+        // polynomial, when it ran between gates, made every cell wait on its latency).
+        std::size_t i = 0, cells = 0;
+        std::int64_t first_cell = 0;
         while (i < n) {
             const std::size_t m = std::min(static_cast<std::size_t>(cell - ch.cell_fill), n - i);
             ch.cell_energy += sum_of_squares({scratch.data() + i, m});
             i += m;
             ch.cell_fill += static_cast<std::int64_t>(m);
             if (ch.cell_fill == cell) {
-                const std::int64_t c = (first_frame + static_cast<std::int64_t>(i)) / cell - 1;
-                const float level_db = fast_db(static_cast<float>(ch.cell_energy / static_cast<double>(cell)));
-                track_health(ch, level_db);
-                gate(index, c, level_db);
+                if (cells == 0) first_cell = (first_frame + static_cast<std::int64_t>(i)) / cell - 1;
+                cell_levels[cells++] = static_cast<float>(ch.cell_energy / static_cast<double>(cell));
                 ch.cell_energy = 0;
                 ch.cell_fill = 0;
             }
+        }
+        for (std::size_t k = 0; k < cells; ++k) cell_levels[k] = fast_db(cell_levels[k]);
+        for (std::size_t k = 0; k < cells; ++k) {
+            track_health(ch, cell_levels[k]);
+            gate(index, first_cell + static_cast<std::int64_t>(k), cell_levels[k]);
         }
     }
 
