@@ -91,7 +91,9 @@ TEST_CASE("a damaged packed model is refused", "[dsp][model]") {
 
 TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bit for bit", "[dsp][model]") {
     // Every shipped model, on random feature vectors with missing values and values on thresholds'
-    // far sides; equality, not Approx: the accuracy tables must not move with the layout.
+    // far sides, at scales from hundredths to thousands (dB, ms, Hz). Equality, not Approx: the
+    // accuracy tables must not move with the layout.
+    constexpr float scales[] = {0.0002f, 0.02f, 1.0f, 50.0f};
     std::uint32_t state = 12345;
     const auto next = [&] { return state = state * 1664525u + 1013904223u; };
     for (const TreeModel* m : {&default_pop_model(), &default_clunk_model(), &default_dual_model(), &quick_pop_model(),
@@ -101,7 +103,7 @@ TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bi
             Features f;
             for (auto& v : f.values) {
                 const std::uint32_t r = next();
-                v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) / 50.0f;
+                v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) * scales[(r >> 3) % 4];
             }
             REQUIRE(m->log_odds(f) == m->walked_log_odds(f));
         }
