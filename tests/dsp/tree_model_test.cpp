@@ -103,7 +103,8 @@ TEST_CASE("the padded branch-free walk gives the node-by-node walk's log-odds bi
             Features f;
             for (auto& v : f.values) {
                 const std::uint32_t r = next();
-                v = r % 7 == 0 ? NAN : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) * scales[(r >> 3) % 4];
+                v = r % 7 == 0 ? NAN
+                               : static_cast<float>(static_cast<int>(r >> 8) % 20000 - 10000) * scales[(r >> 3) % 4];
             }
             REQUIRE(m->log_odds(f) == m->walked_log_odds(f));
         }
