@@ -22,42 +22,53 @@ inline float dot(std::span<const float> x, std::span<const float> y) {
 
 inline float sum_of_squares(std::span<const float> x) { return dot(x, x); }
 
-// out[j] = dot(x[0, n_j), x[lag + j, lag + j + n_j)) with n_j = x.size() - lag - j, for j < count:
-// the autocorrelation at consecutive lags, each summed exactly as dot sums it, four lags side by
-// side (four SSE accumulators) so that their chains of additions overlap.
-inline void lagged_dots(std::span<const float> x, std::size_t lag, std::size_t count, float* out) {
-    using v4f = float __attribute__((vector_size(16)));
-    const std::size_t m = x.size();
-    const float* p = x.data();
-    const auto load = [&](std::size_t i, v4f& v) { std::memcpy(&v, p + i, sizeof v); };
+// The autocorrelation at consecutive lags, four lags side by side so that their chains of
+// additions overlap (one lag at a time waits on its own additions' latency), each lag summed as
+// dot sums it: four partial sums in the lanes of a vector V of four T, the tail into the first.
+// Stops before the last count % 4 lags (or where fewer than four are left in p[0, m)) and says
+// where. Always inlined, so that it is compiled for its caller's target (AVX for the double one).
+template <class V, class T>
+[[gnu::always_inline]] inline std::size_t lagged_dots_by4(const T* p, std::size_t m, std::size_t lag, std::size_t count,
+                                                          T* out) {
+    const auto load = [&](std::size_t i, V& v) { std::memcpy(&v, p + i, sizeof v); };
     std::size_t j = 0;
     for (; j + 4 <= count && lag + j + 3 < m; j += 4) {
         const std::size_t l = lag + j, shortest = m - l - 3;  // lag l + 3 has the fewest products
-        v4f acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {};       // named, so that they stay in registers
+        // Named accumulators and loads, not arrays: arrays of vectors were kept on the stack, and
+        // the store-to-load latency on them undid the overlap.
+        V acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {};
         std::size_t i = 0;
         for (; i + 4 <= shortest; i += 4) {
-            v4f a, b0, b1, b2, b3;
+            V a, b0, b1, b2, b3;
             load(i, a), load(i + l, b0), load(i + l + 1, b1), load(i + l + 2, b2), load(i + l + 3, b3);
             acc0 += a * b0, acc1 += a * b1, acc2 += a * b2, acc3 += a * b3;
         }
-        const v4f partial[4] = {acc0, acc1, acc2, acc3};
-        for (std::size_t q = 0; q < 4; ++q) {  // each lag's own last blocks and tail, as dot
+        const V partial[4] = {acc0, acc1, acc2, acc3};
+        for (std::size_t q = 0; q < 4; ++q) {  // each lag's own last blocks and tail
             const std::size_t n = m - l - q;
-            v4f acc = partial[q];
+            V acc = partial[q];
             std::size_t t = i;
             for (; t + 4 <= n; t += 4) {
-                v4f a, b;
+                V a, b;
                 load(t, a), load(t + l + q, b);
                 acc += a * b;
             }
-            float first = acc[0];
+            T first = acc[0];
             for (; t < n; ++t) first += p[t] * p[t + l + q];
             out[j + q] = (first + acc[1]) + (acc[2] + acc[3]);
         }
     }
+    return j;
+}
+
+// out[j] = dot(x[0, n_j), x[lag + j, lag + j + n_j)) with n_j = x.size() - lag - j, for j < count,
+// bit for bit; four SSE accumulators.
+inline void lagged_dots(std::span<const float> x, std::size_t lag, std::size_t count, float* out) {
+    using v4f = float __attribute__((vector_size(16)));
+    std::size_t j = lagged_dots_by4<v4f>(x.data(), x.size(), lag, count, out);
     for (; j < count; ++j) {
-        const std::size_t l = lag + j, n = l < m ? m - l : 0;
-        out[j] = dot(x.first(n), x.subspan(l < m ? l : m, n));
+        const std::size_t l = lag + j, n = l < x.size() ? x.size() - l : 0;
+        out[j] = dot(x.first(n), x.subspan(l < x.size() ? l : x.size(), n));
     }
 }
 
@@ -86,37 +97,8 @@ inline double sum_of_squares_d(std::span<const float> x) { return dot_d(x, x); }
 __attribute__((target("avx"))) inline std::size_t lagged_dots_d_avx(std::span<const float> x, std::size_t lag,
                                                                     std::size_t count, double* out, double* scratch) {
     using v4d = double __attribute__((vector_size(32)));
-    const std::size_t m = x.size();
-    for (std::size_t i = 0; i < m; ++i) scratch[i] = x[i];  // exact
-    const auto load = [&](std::size_t i, v4d& v) { std::memcpy(&v, scratch + i, sizeof v); };
-    std::size_t j = 0;
-    for (; j + 4 <= count && lag + j + 3 < m; j += 4) {
-        const std::size_t l = lag + j, shortest = m - l - 3;  // lag l + 3 has the fewest products
-        // Named accumulators and loads, not arrays: arrays of vectors were kept on the stack, and
-        // the store-to-load latency on them undid the overlap.
-        v4d acc0 = {}, acc1 = {}, acc2 = {}, acc3 = {};
-        std::size_t i = 0;
-        for (; i + 4 <= shortest; i += 4) {
-            v4d a, b0, b1, b2, b3;
-            load(i, a), load(i + l, b0), load(i + l + 1, b1), load(i + l + 2, b2), load(i + l + 3, b3);
-            acc0 += a * b0, acc1 += a * b1, acc2 += a * b2, acc3 += a * b3;
-        }
-        const v4d partial[4] = {acc0, acc1, acc2, acc3};
-        for (std::size_t q = 0; q < 4; ++q) {  // each lag's own last blocks and tail, as dot_d
-            const std::size_t n = m - l - q;
-            v4d acc = partial[q];
-            std::size_t t = i;
-            for (; t + 4 <= n; t += 4) {
-                v4d a, b;
-                load(t, a), load(t + l + q, b);
-                acc += a * b;
-            }
-            double first = acc[0];
-            for (; t < n; ++t) first += scratch[t] * scratch[t + l + q];
-            out[j + q] = (first + acc[1]) + (acc[2] + acc[3]);
-        }
-    }
-    return j;
+    for (std::size_t i = 0; i < x.size(); ++i) scratch[i] = x[i];  // exact
+    return lagged_dots_by4<v4d>(scratch, x.size(), lag, count, out);
 }
 #else
 #define POPWATCH_KERNELS_AVX 0
