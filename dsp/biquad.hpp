@@ -20,12 +20,10 @@
 #include <span>
 #include <utility>
 
+#include "dsp/kernels.hpp"
+
 // The eight-lane block path: GCC and clang on x86, chosen at run time (avx_available()).
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#define POPWATCH_BIQUAD_AVX 1
-#else
-#define POPWATCH_BIQUAD_AVX 0
-#endif
+#define POPWATCH_BIQUAD_AVX POPWATCH_KERNELS_AVX
 
 namespace popwatch {
 
@@ -63,14 +61,7 @@ class Biquad {
 
     // Whether this machine runs the eight-lane (AVX) block: half the vector products of the SSE
     // one for the high-pass every sample goes through. Checked once per process.
-    static bool avx_available() {
-#if POPWATCH_BIQUAD_AVX
-        static const bool available = __builtin_cpu_supports("avx");
-        return available;
-#else
-        return false;
-#endif
-    }
+    static bool avx_available() { return kernels_avx_available(); }
 
     void reset() { z1_ = z2_ = 0; }
 

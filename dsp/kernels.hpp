@@ -2,6 +2,7 @@
 // -ffast-math: four independent partial sums (one SSE register), added at the end.
 #pragma once
 
+#include <algorithm>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
