@@ -57,7 +57,7 @@ bool may_join_chain(const Event& e, const DetectorConfig& c) {
 }
 
 bool anchor_ahead(std::span<const Event> events, std::size_t i, const DetectorConfig& c) {
-    const double gap = c.cluster_gap_ms * 1e-3;
+    const double gap = chain_gap_s(c);
     for (std::size_t k = i + 1; k < events.size(); ++k) {
         if (events[k].time_s - events[k - 1].time_s > gap || events[k].time_s - events[i].time_s > c.pop_chain_span_s)
             return false;
@@ -67,7 +67,7 @@ bool anchor_ahead(std::span<const Event> events, std::size_t i, const DetectorCo
 }
 
 std::size_t apply_pop_chains(std::span<Event> events, const DetectorConfig& c) {
-    const double gap = c.cluster_gap_ms * 1e-3;
+    const double gap = chain_gap_s(c);
     std::vector<bool> joins(events.size(), false);
     for (std::size_t i = 0; i < events.size(); ++i) {
         if (!may_join_chain(events[i], c)) continue;

@@ -49,6 +49,8 @@ struct ChainThresholds {
     bool on;          // off for the quick models, and when low >= high
 };
 ChainThresholds chain_thresholds(const Event& event, const DetectorConfig& config);
+// The longest gap within one chain (DetectorConfig::cluster_gap_ms), in seconds.
+inline double chain_gap_s(const DetectorConfig& config) { return config.cluster_gap_ms * 1e-3; }
 bool anchors_chain(const Event& event, const DetectorConfig& config);
 bool may_join_chain(const Event& event, const DetectorConfig& config);
 // Whether an anchor is chained after events[i] (in time order) within pop_chain_span_s of it.

@@ -97,7 +97,7 @@ struct Detector::Impl {
     // The act's chain rule, as events are released: the last event's onset, the last anchor's
     // (a pop that reached its threshold) in the chain that event ends, and the gap that breaks a
     // chain (cluster_gap_ms).
-    double chain_last_s = -1e300, chain_anchor_s = -1e300, chain_gap_s = 0;
+    double chain_last_s = -1e300, chain_anchor_s = -1e300;
     EpisodeCounter episodes;
     // The air reference (dsp/dual.hpp): the first air channel, its meter and health.
     int air_channel = -1;
@@ -164,7 +164,6 @@ struct Detector::Impl {
                       static_cast<std::size_t>(channels) *
                           static_cast<std::size_t>(std::ceil(std::max(0.0f, c.pop_chain_span_s) * fs /
                                                              static_cast<double>(dead_cells * cell))));
-        chain_gap_s = c.cluster_gap_ms * 1e-3;
         reorder_s = 0.012 + 4.0 * static_cast<double>(cell) / fs;  // onset search reaches 8 ms + 2 cells back
     }
 
@@ -477,7 +476,7 @@ struct Detector::Impl {
             Event& event = ready[n];
             // The act's chain rule (classifier.hpp): a candidate that may join waits until every
             // event up to pop_chain_span_s after it is decided, then looks back and forward.
-            if (event.time_s - chain_last_s > chain_gap_s) chain_anchor_s = -1e300;  // a new chain
+            if (event.time_s - chain_last_s > chain_gap_s(config)) chain_anchor_s = -1e300;  // a new chain
             if (may_join_chain(event, config)) {
                 if (!all && event.time_s + config.pop_chain_span_s >= limit) break;
                 if (event.time_s - chain_anchor_s <= config.pop_chain_span_s || anchor_ahead(ready, n, config))
