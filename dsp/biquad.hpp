@@ -22,8 +22,8 @@
 
 #include "dsp/kernels.hpp"
 
-// The eight-lane block path: GCC and clang on x86, chosen at run time (avx_available()).
-#define POPWATCH_BIQUAD_AVX POPWATCH_KERNELS_AVX
+// The eight-lane block path (POPWATCH_KERNELS_AVX: GCC and clang on x86), chosen at run time
+// (avx_available()).
 
 namespace popwatch {
 
@@ -47,7 +47,7 @@ class Biquad {
     void process(std::span<float> samples, bool avx) {
         float* s = samples.data();
         const std::size_t n = samples.size(), blocks = n / block;
-#if POPWATCH_BIQUAD_AVX
+#if POPWATCH_KERNELS_AVX
         if (avx) {
             process_blocks_avx(s, blocks);
         } else
@@ -101,7 +101,7 @@ class Biquad {
         z1_ = next1;
     }
 
-#if POPWATCH_BIQUAD_AVX
+#if POPWATCH_KERNELS_AVX
     using v8 = float __attribute__((vector_size(32)));
 
     // process_block's arithmetic with the two four-lane halves as one eight-lane vector: each

@@ -85,7 +85,7 @@ FeatureExtractor::FeatureExtractor(const DetectorConfig& config, double sample_r
     decimated_.resize(scratch_.size() / decimation_ + 1);
     energy_.resize(decimated_.size() + 1);
     as_double_.resize(decimated_.size());
-    lag_dots_.resize(static_cast<std::size_t>(sample_rate / static_cast<double>(decimation_) / 60) + 1);
+    lag_dots_.resize(decimated_.size());  // the pitch lags are under half the decimated copy
 }
 
 float FeatureExtractor::peak_db(const ChannelHistory& h, std::int64_t frame, std::int64_t span) const {
@@ -100,7 +100,8 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     const std::int64_t from = cell_start - 2 * cell_;
     const std::int64_t to = cell_start + cell_ + static_cast<std::int64_t>(0.003 * fs_);
     // The search and the walk back from it (at most 8 ms) read one copy.
-    const std::int64_t copy_from = from - static_cast<std::int64_t>(0.008 * fs_) - 1;
+    const auto walk_back = static_cast<std::int64_t>(0.008 * fs_);
+    const std::int64_t copy_from = from - walk_back - 1;
     const std::span<float> x(scratch_.data(), static_cast<std::size_t>(to - copy_from));
     h.samples.copy(copy_from, x);
     const auto sample = [&](std::int64_t i) { return x[static_cast<std::size_t>(i - copy_from)]; };
@@ -116,7 +117,7 @@ std::int64_t FeatureExtractor::refine_onset(const ChannelHistory& h, std::int64_
     // Not back past the previous candidate's trigger: that sound is already that candidate's.
     const std::int64_t previous = first_onset_from(h, cell_start) - 1;
     const std::int64_t floor = previous >= h.onsets.begin() ? h.onsets.at(previous) + cell_ : peak_at - 1000000;
-    const std::int64_t limit = std::max(peak_at - static_cast<std::int64_t>(0.008 * fs_), std::min(floor, peak_at));
+    const std::int64_t limit = std::max(peak_at - walk_back, std::min(floor, peak_at));
     std::int64_t onset = peak_at, quiet = 0;
     for (std::int64_t i = peak_at; i >= limit && i >= h.samples.begin(); --i) {
         if (std::abs(sample(i)) >= threshold) {

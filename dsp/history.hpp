@@ -56,12 +56,10 @@ class History {
 
     // Copies [start, start + out.size()) into out; indices not held read as `missing`.
     void copy(std::int64_t start, std::span<T> out) const {
-        const auto n = static_cast<std::int64_t>(out.size());
-        if (n > 0 && holds(start) && holds(start + n - 1)) {  // the usual case: two contiguous copies
-            const std::size_t at = static_cast<std::size_t>(start) & mask_;
-            const std::size_t first = std::min(out.size(), buffer_.size() - at);
-            std::copy_n(buffer_.begin() + static_cast<std::ptrdiff_t>(at), first, out.begin());
-            std::copy_n(buffer_.begin(), out.size() - first, out.begin() + static_cast<std::ptrdiff_t>(first));
+        std::span<const T> first, second;
+        if (runs(start, static_cast<std::int64_t>(out.size()), first, second)) {  // the usual case
+            std::copy(first.begin(), first.end(), out.begin());
+            std::copy(second.begin(), second.end(), out.begin() + static_cast<std::ptrdiff_t>(first.size()));
             return;
         }
         for (std::size_t k = 0; k < out.size(); ++k) out[k] = at(start + static_cast<std::int64_t>(k));

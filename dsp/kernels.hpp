@@ -69,7 +69,7 @@ inline void lagged_dots(std::span<const float> x, std::size_t lag, std::size_t c
     std::size_t j = lagged_dots_by4<v4f>(x.data(), x.size(), lag, count, out);
     for (; j < count; ++j) {
         const std::size_t l = lag + j, n = l < x.size() ? x.size() - l : 0;
-        out[j] = dot(x.first(n), x.subspan(l < x.size() ? l : x.size(), n));
+        out[j] = dot(x.first(n), x.subspan(std::min(l, x.size()), n));
     }
 }
 
